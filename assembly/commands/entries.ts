@@ -1,0 +1,29 @@
+// Writing stream entries as replies: [id, [field, value, ...]] and ranges of them.
+import * as W from "../resp/writer";
+import { Entry } from "../core/block";
+import { Stream, StreamIterator } from "../core/stream";
+
+export function writeEntry(e: Entry): void {
+  W.arrayLen(2);
+  W.bulkId(e.ms, e.seq);
+  W.arrayLen(<i64>e.nfields * 2);
+  e.startFields();
+  for (let i: u32 = 0; i < e.nfields; i++) {
+    e.nextField();
+    W.bulk(e.fieldPtr, e.fieldLen);
+    W.bulk(e.valuePtr, e.valueLen);
+  }
+}
+
+/** streamReplyWithRange without groups: entries in [start, end], at most count (0 = all). */
+export function writeRange(s: Stream, sms: u64, sseq: u64, ems: u64, eseq: u64, count: i64, rev: bool): i64 {
+  const at = W.deferLen();
+  const it = new StreamIterator(s, sms, sseq, ems, eseq, rev);
+  let n: i64 = 0;
+  while ((count == 0 || n < count) && it.next()) {
+    writeEntry(it.entry);
+    n++;
+  }
+  W.setDeferredArray(at, n);
+  return n;
+}

@@ -1,0 +1,46 @@
+// MULTI / EXEC / DISCARD. Queued commands were validated when queued; EXEC runs them with blocking
+// denied (a blocking XREAD answers as if it timed out), then blocked clients are served once.
+import { Args } from "../resp/args";
+import { Client } from "../server/client";
+import * as W from "../resp/writer";
+import { replyError, call, lookupQueued } from "../server/dispatch";
+import { setDenyBlocking } from "./xread";
+
+// MULTI
+export function multiCommand(c: Client, a: Args): void {
+  if (c.inMulti) { replyError("ERR MULTI calls can not be nested"); return; }
+  c.inMulti = true;
+  c.multiFailed = false;
+  W.ok();
+}
+
+// DISCARD
+export function discardCommand(c: Client, a: Args): void {
+  if (!c.inMulti) { replyError("ERR DISCARD without MULTI"); return; }
+  c.discardMulti();
+  W.ok();
+}
+
+// EXEC
+export function execCommand(c: Client, a: Args): void {
+  if (!c.inMulti) { replyError("ERR EXEC without MULTI"); return; }
+  if (c.multiFailed) {
+    c.discardMulti();
+    replyError("EXECABORT Transaction discarded because of previous errors.");
+    return;
+  }
+  const queue = c.multiQueue;
+  c.multiQueue = new Array<Args>();
+  c.inMulti = false;
+  c.multiDenyOom = false;
+  W.arrayLen(queue.length);
+  setDenyBlocking(true);
+  for (let i = 0; i < queue.length; i++) {
+    const q = queue[i];
+    W.setTarget(c.output, c.resp);
+    call(c, lookupQueued(q), q);
+  }
+  setDenyBlocking(false);
+  W.setTarget(c.output, c.resp);
+  for (let i = 0; i < queue.length; i++) queue[i].free();
+}

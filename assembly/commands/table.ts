@@ -1,0 +1,65 @@
+// The command table: name, arity, flags and key positions, as in Redis 7.0's commands/*.json.
+import { Command, register, registerSub, CMD_WRITE, CMD_DENYOOM, CMD_READONLY, CMD_BLOCKING, CMD_FAST, CMD_ADMIN, CMD_NOSCRIPT, CMD_LOADING, CMD_STALE, CMD_NO_AUTH, CMD_NOT_QUEUED } from "../server/dispatch";
+import { xaddCommand, xtrimCommand } from "./xadd";
+import { xrangeCommand, xrevrangeCommand, xlenCommand, xdelCommand } from "./xrange";
+import { xreadCommand, registerServe } from "./xread";
+import { xinfoStreamCommand, xinfoHelpCommand, xsetidCommand } from "./xinfo";
+import { delCommand, unlinkCommand, existsCommand, typeCommand, keysCommand, scanCommand, dbsizeCommand, flushdbCommand, flushallCommand, renameCommand, selectCommand, setCommand, getCommand } from "./keyspace";
+import { pingCommand, echoCommand, quitCommand, helloCommand, clientIdCommand, clientSetnameCommand, clientGetnameCommand, clientSetinfoCommand } from "./connection";
+import { configGetCommand, configSetCommand, configResetstatCommand, configHelpCommand } from "./config";
+import { multiCommand, execCommand, discardCommand } from "./multi";
+
+import { Client } from "../server/client";
+import { Args } from "../resp/args";
+function noopContainer(c: Client, a: Args): void {}
+
+export function registerCommands(): void {
+  const W_ = CMD_WRITE, OOM = CMD_DENYOOM, RO = CMD_READONLY, F = CMD_FAST;
+  register(new Command("xadd", -5, W_ | OOM | F, xaddCommand, 1, 1, 1, "stream"));
+  register(new Command("xtrim", -4, W_, xtrimCommand, 1, 1, 1, "stream"));
+  register(new Command("xdel", -3, W_ | F, xdelCommand, 1, 1, 1, "stream"));
+  register(new Command("xlen", 2, RO | F, xlenCommand, 1, 1, 1, "stream"));
+  register(new Command("xrange", -4, RO, xrangeCommand, 1, 1, 1, "stream"));
+  register(new Command("xrevrange", -4, RO, xrevrangeCommand, 1, 1, 1, "stream"));
+  register(new Command("xread", -4, RO | CMD_BLOCKING, xreadCommand, 0, 0, 0, "stream"));
+  register(new Command("xsetid", -3, W_ | OOM | F, xsetidCommand, 1, 1, 1, "stream"));
+  const xinfo = register(new Command("xinfo", -2, 0, noopContainer, 0, 0, 0, "stream"));
+  registerSub(xinfo, new Command("stream", -3, RO, xinfoStreamCommand, 2, 2, 1, "stream"));
+  registerSub(xinfo, new Command("help", 2, CMD_LOADING | CMD_STALE, xinfoHelpCommand, 0, 0, 0, "stream"));
+
+  register(new Command("del", -2, W_, delCommand, 1, -1, 1, "keyspace"));
+  register(new Command("unlink", -2, W_ | F, unlinkCommand, 1, -1, 1, "keyspace"));
+  register(new Command("exists", -2, RO | F, existsCommand, 1, -1, 1, "keyspace"));
+  register(new Command("type", 2, RO | F, typeCommand, 1, 1, 1, "keyspace"));
+  register(new Command("keys", 2, RO, keysCommand, 0, 0, 0, "keyspace"));
+  register(new Command("scan", -2, RO, scanCommand, 0, 0, 0, "keyspace"));
+  register(new Command("dbsize", 1, RO | F, dbsizeCommand, 0, 0, 0, "server"));
+  register(new Command("flushdb", -1, W_, flushdbCommand, 0, 0, 0, "server"));
+  register(new Command("flushall", -1, W_, flushallCommand, 0, 0, 0, "server"));
+  register(new Command("rename", 3, W_, renameCommand, 1, 2, 1, "keyspace"));
+  register(new Command("select", 2, CMD_LOADING | CMD_STALE | F, selectCommand, 0, 0, 0, "connection"));
+  register(new Command("set", -3, W_ | OOM, setCommand, 1, 1, 1, "string"));
+  register(new Command("get", 2, RO | F, getCommand, 1, 1, 1, "string"));
+
+  register(new Command("ping", -1, F | CMD_STALE, pingCommand, 0, 0, 0, "connection"));
+  register(new Command("echo", 2, F | CMD_STALE, echoCommand, 0, 0, 0, "connection"));
+  register(new Command("quit", -1, CMD_NO_AUTH | CMD_NOT_QUEUED | CMD_LOADING | CMD_STALE | F, quitCommand, 0, 0, 0, "connection"));
+  register(new Command("hello", -1, CMD_NO_AUTH | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F, helloCommand, 0, 0, 0, "connection"));
+  const client = register(new Command("client", -2, 0, noopContainer, 0, 0, 0, "connection"));
+  registerSub(client, new Command("id", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientIdCommand, 0, 0, 0, "connection"));
+  registerSub(client, new Command("setname", 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientSetnameCommand, 0, 0, 0, "connection"));
+  registerSub(client, new Command("getname", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientGetnameCommand, 0, 0, 0, "connection"));
+  registerSub(client, new Command("setinfo", 4, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientSetinfoCommand, 0, 0, 0, "connection"));
+
+  const config = register(new Command("config", -2, 0, noopContainer, 0, 0, 0, "server"));
+  registerSub(config, new Command("get", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, configGetCommand, 0, 0, 0, "server"));
+  registerSub(config, new Command("set", -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, configSetCommand, 0, 0, 0, "server"));
+  registerSub(config, new Command("resetstat", 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, configResetstatCommand, 0, 0, 0, "server"));
+  registerSub(config, new Command("help", 2, CMD_LOADING | CMD_STALE, configHelpCommand, 0, 0, 0, "server"));
+
+  register(new Command("multi", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOT_QUEUED, multiCommand, 0, 0, 0, "transactions"));
+  register(new Command("exec", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOT_QUEUED, execCommand, 0, 0, 0, "transactions"));
+  register(new Command("discard", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOT_QUEUED, discardCommand, 0, 0, 0, "transactions"));
+
+  registerServe();
+}

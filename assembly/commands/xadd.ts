@@ -1,0 +1,168 @@
+// XADD and XTRIM, with the trimming arguments they share (streamParseAddOrTrimArgsOrReply).
+import { Args } from "../resp/args";
+import { Client } from "../server/client";
+import * as W from "../resp/writer";
+import { replyError } from "../server/dispatch";
+import { config, commandTimeMs, addDirty } from "../server/state";
+import { signalKey } from "../server/blocking";
+import { StreamID, cmpId, U64_MAX } from "../core/ids";
+import { Entry } from "../core/block";
+import { Stream, TRIM_NONE, TRIM_MAXLEN, TRIM_MINID } from "../core/stream";
+import { StreamValue } from "../core/keyspace";
+import { parseIntArg, argInt, parseIdArg, parseAddIdArg, idSeqGiven, syntaxError, lookupStream, lookupState, LOOKUP_WRONGTYPE } from "./common";
+
+const TRIM_LIMIT_MAX: i64 = 1000000;
+
+export class TrimArgs {
+  strategy: i32 = TRIM_NONE;
+  approx: bool = false;
+  maxlen: i64 = 0;
+  minid: StreamID = new StreamID();
+  limit: i64 = 0;
+  idGiven: bool = false;
+  seqGiven: bool = true;
+  id: StreamID = new StreamID();
+  noMkStream: bool = false;
+}
+
+const scratchEntry = new Entry();
+
+/** Returns the index of the ID argument (XADD) / end of options, or -1 after replying an error. */
+function parseTrimArgs(a: Args, t: TrimArgs, xadd: bool): i32 {
+  let limitGiven = false;
+  let i = 2;
+  for (; i < a.count; i++) {
+    const more = a.count - 1 - i;
+    if (xadd && a.isChar(i, 42)) break;
+    else if (a.is(i, "maxlen") && more > 0) {
+      if (t.strategy != TRIM_NONE) { replyError("ERR syntax error, MAXLEN and MINID options at the same time are not compatible"); return -1; }
+      t.approx = false;
+      if (more >= 2 && a.isChar(i + 1, 126)) { t.approx = true; i++; }
+      else if (more >= 2 && a.isChar(i + 1, 61)) i++;
+      if (!parseIntArg(a, i + 1)) return -1;
+      t.maxlen = argInt;
+      if (t.maxlen < 0) { replyError("ERR The MAXLEN argument must be >= 0."); return -1; }
+      i++;
+      t.strategy = TRIM_MAXLEN;
+    } else if (a.is(i, "minid") && more > 0) {
+      if (t.strategy != TRIM_NONE) { replyError("ERR syntax error, MAXLEN and MINID options at the same time are not compatible"); return -1; }
+      t.approx = false;
+      if (more >= 2 && a.isChar(i + 1, 126)) { t.approx = true; i++; }
+      else if (more >= 2 && a.isChar(i + 1, 61)) i++;
+      if (!parseIdArg(a, i + 1, t.minid, 0, true)) return -1;
+      i++;
+      t.strategy = TRIM_MINID;
+    } else if (a.is(i, "limit") && more > 0) {
+      if (!parseIntArg(a, i + 1)) return -1;
+      t.limit = argInt;
+      if (t.limit < 0) { replyError("ERR The LIMIT argument must be >= 0."); return -1; }
+      limitGiven = true;
+      i++;
+    } else if (xadd && a.is(i, "nomkstream")) {
+      t.noMkStream = true;
+    } else if (xadd) {
+      if (!parseAddIdArg(a, i, t.id)) return -1;
+      t.idGiven = true;
+      t.seqGiven = idSeqGiven;
+      break;
+    } else {
+      syntaxError();
+      return -1;
+    }
+  }
+  if (t.limit != 0 && t.strategy == TRIM_NONE) {
+    replyError("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
+    return -1;
+  }
+  if (!xadd && t.strategy == TRIM_NONE) {
+    replyError("ERR syntax error, XTRIM must be called with a trimming strategy");
+    return -1;
+  }
+  if (limitGiven) {
+    if (!t.approx) { replyError("ERR syntax error, LIMIT cannot be used without the special ~ option"); return -1; }
+  } else if (t.approx) {
+    t.limit = 100 * config.streamNodeMaxEntries;
+    if (t.limit <= 0 || t.limit > TRIM_LIMIT_MAX) t.limit = t.limit <= 0 ? 10000 : TRIM_LIMIT_MAX;
+  } else t.limit = 0;
+  return i;
+}
+
+export function applyTrim(s: Stream, t: TrimArgs): i64 {
+  return s.trim(t.strategy, <u64>t.maxlen, t.minid, t.approx, t.limit, scratchEntry);
+}
+
+// XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
+export function xaddCommand(c: Client, a: Args): void {
+  const t = new TrimArgs();
+  const idpos = parseTrimArgs(a, t, true);
+  if (idpos < 0) return;
+  const fieldPos = idpos + 1;
+  const nargs = a.count - fieldPos;
+  if (nargs < 2 || (nargs & 1) == 1) { replyError("ERR wrong number of arguments for 'xadd' command"); return; }
+  if (t.idGiven && t.seqGiven && t.id.isZero()) { replyError("ERR The ID specified in XADD must be greater than 0-0"); return; }
+
+  const key = a.str(1);
+  let sv = lookupStream(c, key);
+  if (lookupState == LOOKUP_WRONGTYPE) return;
+  let created = false;
+  if (sv == null) {
+    if (t.noMkStream) { W.nullBulk(); return; }
+    sv = new StreamValue();
+    created = true;
+  }
+  const s = sv!.stream;
+  if (s.lastId.isMax()) {
+    if (created) sv!.free();
+    replyError("ERR The stream has exhausted the last possible ID, unable to add more items");
+    return;
+  }
+
+  // Generate the new ID (streamAppendItem).
+  const last = s.lastId;
+  let ms: u64, seq: u64;
+  if (t.idGiven) {
+    if (t.seqGiven) { ms = t.id.ms; seq = t.id.seq; }
+    else if (last.ms == t.id.ms) {
+      if (last.seq == U64_MAX) {
+        if (created) sv!.free();
+        replyError("ERR Elements are too large to be stored");
+        return;
+      }
+      ms = last.ms; seq = last.seq + 1;
+    } else { ms = t.id.ms; seq = 0; }
+  } else {
+    const now = commandTimeMs();
+    if (now > last.ms) { ms = now; seq = 0; }
+    else if (last.seq == U64_MAX) { ms = last.ms + 1; seq = 0; }
+    else { ms = last.ms; seq = last.seq + 1; }
+  }
+  if (cmpId(ms, seq, last.ms, last.seq) <= 0) {
+    if (created) sv!.free();
+    replyError("ERR The ID specified in XADD is equal or smaller than the target stream top item");
+    return;
+  }
+  let total: u64 = 0;
+  for (let i = fieldPos; i < a.count; i++) total += <u64>a.len(i);
+  if (total > (<u64>1 << 30)) {
+    if (created) sv!.free();
+    replyError("ERR Elements are too large to be stored");
+    return;
+  }
+  if (created) c.db.add(key, sv!);
+  s.append(ms, seq, a, fieldPos, nargs >> 1, config.streamNodeMaxEntries, config.streamNodeMaxBytes);
+  W.bulkId(ms, seq);
+  addDirty(1);
+  if (t.strategy != TRIM_NONE) applyTrim(s, t);
+  signalKey(c.db.id, key);
+}
+
+// XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count]
+export function xtrimCommand(c: Client, a: Args): void {
+  const t = new TrimArgs();
+  if (parseTrimArgs(a, t, false) < 0) return;
+  const sv = lookupStream(c, a.str(1));
+  if (sv == null) { if (lookupState != LOOKUP_WRONGTYPE) W.integer(0); return; }
+  const deleted = applyTrim(sv.stream, t);
+  if (deleted > 0) addDirty(deleted);
+  W.integer(deleted);
+}

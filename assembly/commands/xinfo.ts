@@ -1,0 +1,138 @@
+// XINFO STREAM [FULL [COUNT n]] and XINFO HELP (groups and consumers arrive with the group layer),
+// and XSETID.
+import { Args } from "../resp/args";
+import { Client } from "../server/client";
+import * as W from "../resp/writer";
+import { replyError, noteError } from "../server/dispatch";
+import { addDirty } from "../server/state";
+import { StreamID, cmp, U64_MAX } from "../core/ids";
+import { Stream, StreamIterator } from "../core/stream";
+import { parseIntArg, argInt, parseIdArg, syntaxError, lookupStream, ERR_NO_SUCH_KEY, lookupState, LOOKUP_MISSING } from "./common";
+import { writeEntry, writeRange } from "./entries";
+
+/** Hook for the group layer: writes the FULL "groups" array; returns false if none exist. */
+let writeGroupsFull: (s: Stream, count: i64) => void = writeNoGroups;
+function writeNoGroups(s: Stream, count: i64): void { W.arrayLen(0); }
+export function setGroupsFullWriter(f: (s: Stream, count: i64) => void): void { writeGroupsFull = f; }
+let groupCount: (s: Stream) => i64 = zeroGroups;
+function zeroGroups(s: Stream): i64 { return 0; }
+export function setGroupCounter(f: (s: Stream) => i64): void { groupCount = f; }
+
+/** addReplySubcommandSyntaxError. */
+export function subcommandSyntaxError(a: Args): void {
+  W.errorBegin();
+  W.errorText("ERR unknown subcommand or wrong number of arguments for '");
+  W.errorBytes(a.ptr(1), a.len(1), 128);
+  W.errorText("'. Try XINFO HELP.");
+  W.errorEnd();
+  noteError("ERR");
+}
+
+/**
+ * Redis's radix tree node count is an artefact of its rax; Rivulet reports the number of blocks plus
+ * one (the rax head), which matches Redis for streams of one node and is close otherwise.
+ */
+function radixNodes(s: Stream): i64 { return <i64>s.index.count + 1; }
+
+function writeEdgeEntry(s: Stream, last: bool): void {
+  const it = new StreamIterator(s, 0, 0, U64_MAX, U64_MAX, last);
+  if (it.next()) writeEntry(it.entry); else W.nullBulk();
+}
+
+/** Looks the key up for any XINFO subcommand (missing → "no such key"). */
+export function xinfoLookup(c: Client, a: Args): Stream | null {
+  const sv = lookupStream(c, a.str(2));
+  if (sv == null) { if (lookupState == LOOKUP_MISSING) replyError(ERR_NO_SUCH_KEY); return null; }
+  return sv.stream;
+}
+
+// XINFO STREAM key [FULL [COUNT count]]
+export function xinfoStreamCommand(c: Client, a: Args): void {
+  const s = xinfoLookup(c, a);
+  if (s == null) return;
+  let full = false;
+  let count: i64 = 10;
+  if (a.count > 3) {
+    if (!a.is(3, "full")) { subcommandSyntaxError(a); return; }
+    full = true;
+    if (a.count > 4) {
+      if (a.count != 6 || !a.is(4, "count")) { subcommandSyntaxError(a); return; }
+      if (!parseIntArg(a, 5)) return;
+      count = argInt < 0 ? 10 : argInt;
+    }
+  }
+  W.mapLen(full ? 9 : 10);
+  W.bulkAscii("length"); W.integer(<i64>s.length);
+  W.bulkAscii("radix-tree-keys"); W.integer(s.index.count);
+  W.bulkAscii("radix-tree-nodes"); W.integer(radixNodes(s));
+  W.bulkAscii("last-generated-id"); W.bulkId(s.lastId.ms, s.lastId.seq);
+  W.bulkAscii("max-deleted-entry-id"); W.bulkId(s.maxDeletedId.ms, s.maxDeletedId.seq);
+  W.bulkAscii("entries-added"); W.integer(<i64>s.entriesAdded);
+  W.bulkAscii("recorded-first-entry-id"); W.bulkId(s.firstId.ms, s.firstId.seq);
+  if (!full) {
+    W.bulkAscii("groups"); W.integer(groupCount(s));
+    W.bulkAscii("first-entry"); writeEdgeEntry(s, false);
+    W.bulkAscii("last-entry"); writeEdgeEntry(s, true);
+    return;
+  }
+  W.bulkAscii("entries");
+  writeRange(s, 0, 0, U64_MAX, U64_MAX, count, false);
+  W.bulkAscii("groups");
+  writeGroupsFull(s, count);
+}
+
+// XINFO HELP
+export function xinfoHelpCommand(c: Client, a: Args): void {
+  const lines: string[] = [
+    "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CONSUMERS <key> <groupname>",
+    "    Show consumers of <groupname>.",
+    "GROUPS <key>",
+    "    Show the stream consumer groups.",
+    "STREAM <key> [FULL [COUNT <count>]",
+    "    Show information about the stream.",
+    "HELP",
+    "    Print this help.",
+  ];
+  W.arrayLen(lines.length);
+  for (let i = 0; i < lines.length; i++) W.simple(lines[i]);
+}
+
+// XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
+export function xsetidCommand(c: Client, a: Args): void {
+  const id = new StreamID();
+  if (!parseIdArg(a, 2, id, 0, true)) return;
+  const maxDel = new StreamID();
+  let entriesAdded: i64 = -1;
+  let i = 3;
+  while (i < a.count) {
+    const more = a.count - 1 - i;
+    if (a.is(i, "entriesadded") && more > 0) {
+      if (!parseIntArg(a, i + 1)) return;
+      entriesAdded = argInt;
+      if (entriesAdded < 0) { replyError("ERR entries_added must be positive"); return; }
+      i += 2;
+    } else if (a.is(i, "maxdeletedid") && more > 0) {
+      if (!parseIdArg(a, i + 1, maxDel, 0, true)) return;
+      if (cmp(id, maxDel) < 0) { replyError("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"); return; }
+      i += 2;
+    } else { syntaxError(); return; }
+  }
+  const sv = lookupStream(c, a.str(1));
+  if (sv == null) { if (lookupState == LOOKUP_MISSING) replyError(ERR_NO_SUCH_KEY); return; }
+  const s = sv.stream;
+  if (s.length > 0) {
+    const maxid = new StreamID();
+    s.edgeId(false, maxid);
+    if (cmp(id, maxid) < 0) { replyError("ERR The ID specified in XSETID is smaller than the target stream top item"); return; }
+    if (entriesAdded != -1 && <i64>s.length > entriesAdded) {
+      replyError("ERR The entries_added specified in XSETID is smaller than the target stream length");
+      return;
+    }
+  }
+  s.lastId.copyFrom(id);
+  if (entriesAdded != -1) s.entriesAdded = <u64>entriesAdded;
+  if (!maxDel.isZero()) s.maxDeletedId.copyFrom(maxDel);
+  addDirty(1);
+  W.ok();
+}

@@ -1,0 +1,105 @@
+// The ABI: the only place that knows the scratch-region layout. See docs/ABI.md.
+// Integers and bytes only, so a C host on wasm3 drives it with memcpy.
+import { Client } from "./server/client";
+import { clients, dbs, config, setNow } from "./server/state";
+import { processInput, drainResumed } from "./server/dispatch";
+import { unpark, announce, nextReady, hasAnnounced, allBlocked } from "./server/blocking";
+import { registerCommands } from "./commands/table";
+import { expireBlocked } from "./commands/xread";
+import * as W from "./resp/writer";
+import { usedMemory } from "./util/memory";
+
+const SCRATCH_CAP: i32 = 65536;
+const SCRATCH: usize = memory.data(SCRATCH_CAP, 16);
+
+export const STATUS_OUTPUT: i32 = 1;
+export const STATUS_CLOSE: i32 = 2;
+export const STATUS_BLOCKED: i32 = 4;
+export const STATUS_OTHERS_READY: i32 = 8;
+
+registerCommands();
+
+export function rv_scratch_ptr(): usize { return SCRATCH; }
+export function rv_scratch_cap(): i32 { return SCRATCH_CAP; }
+
+export function rv_open(conn: i32): i32 {
+  if (conn < 0 || clients.has(conn)) return -1;
+  clients.set(conn, new Client(conn, dbs[0]));
+  return 0;
+}
+
+export function rv_close(conn: i32): void {
+  if (!clients.has(conn)) return;
+  const c = clients.get(conn);
+  unpark(c, false);
+  c.closed = true;
+  c.free();
+  clients.delete(conn);
+}
+
+function status(c: Client): i32 {
+  let s = 0;
+  if (c.output.len > c.output.pos) s |= STATUS_OUTPUT;
+  if (c.closeAfterReply) s |= STATUS_CLOSE;
+  if (c.blocked != null) s |= STATUS_BLOCKED;
+  if (hasAnnounced()) s |= STATUS_OTHERS_READY;
+  return s;
+}
+
+export function rv_feed(conn: i32, len: i32, now: f64): i32 {
+  if (!clients.has(conn)) return -1;
+  setNow(now);
+  const c = clients.get(conn);
+  if (c.closeAfterReply) return status(c);
+  if (len > 0) c.input.appendBytes(SCRATCH, len < SCRATCH_CAP ? len : SCRATCH_CAP);
+  if (c.blocked == null) processInput(c);
+  drainResumed(c);
+  return status(c);
+}
+
+export function rv_read(conn: i32): i32 {
+  if (!clients.has(conn)) return 0;
+  const out = clients.get(conn).output;
+  const pending = out.len - out.pos;
+  if (pending <= 0) { out.clear(); out.shrinkIfIdle(); return 0; }
+  const n = pending < SCRATCH_CAP ? pending : SCRATCH_CAP;
+  memory.copy(SCRATCH, out.ptr + <usize>out.pos, <usize>n);
+  out.pos += n;
+  if (out.pos >= out.len) { out.clear(); out.shrinkIfIdle(); }
+  return n;
+}
+
+export function rv_ready_next(): i32 { return nextReady(); }
+
+export function rv_tick(now: f64): i32 {
+  setNow(now);
+  const blocked = new Array<Client>();
+  allBlocked(blocked, clients);
+  return expireBlocked(now, blocked);
+}
+
+export function rv_next_deadline(): f64 {
+  let best: f64 = -1;
+  const vals = clients.values();
+  for (let i = 0; i < vals.length; i++) {
+    const b = vals[i].blocked;
+    if (b == null || b.deadline == 0) continue;
+    if (best < 0 || b.deadline < best) best = b.deadline;
+  }
+  return best;
+}
+
+export function rv_unblock(conn: i32, mode: i32): i32 {
+  if (!clients.has(conn)) return 0;
+  const c = clients.get(conn);
+  if (c.blocked == null) return 0;
+  W.setTarget(c.output, c.resp);
+  if (mode == 1) W.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"); else W.nullArray();
+  unpark(c, true);
+  drainResumed(c);
+  return 1;
+}
+
+export function rv_set_page_budget(pages: i32): void { config.pageBudget = pages < 0 ? 0 : pages; }
+
+export function rv_used_memory(): f64 { return <f64>usedMemory(); }

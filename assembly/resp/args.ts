@@ -1,0 +1,79 @@
+// A parsed command: argument pointers and lengths into a byte arena that does not move while the
+// command runs (the connection's input buffer, or a private copy for queued MULTI commands).
+import { lower } from "../util/numbers";
+import { account, release } from "../util/memory";
+
+@final
+export class Args {
+  ptrs: StaticArray<usize> = new StaticArray<usize>(16);
+  lens: StaticArray<i32> = new StaticArray<i32>(16);
+  count: i32 = 0;
+  /** Owned arena (queued copies only), freed with free(). */
+  arena: usize = 0;
+  arenaBytes: i32 = 0;
+
+  reset(): void { this.count = 0; }
+
+  push(p: usize, n: i32): void {
+    if (this.count == this.ptrs.length) {
+      const cap = this.count << 1;
+      const np = new StaticArray<usize>(cap);
+      const nl = new StaticArray<i32>(cap);
+      for (let i = 0; i < this.count; i++) { unchecked(np[i] = this.ptrs[i]); unchecked(nl[i] = this.lens[i]); }
+      this.ptrs = np; this.lens = nl;
+    }
+    unchecked(this.ptrs[this.count] = p);
+    unchecked(this.lens[this.count] = n);
+    this.count++;
+  }
+
+  @inline ptr(i: i32): usize { return unchecked(this.ptrs[i]); }
+  @inline len(i: i32): i32 { return unchecked(this.lens[i]); }
+
+  /** Case-insensitive comparison with an ASCII keyword given in lowercase. */
+  is(i: i32, kw: string): bool {
+    const n = this.len(i);
+    if (n != kw.length) return false;
+    const p = this.ptr(i);
+    for (let j = 0; j < n; j++) {
+      if (lower(load<u8>(p + <usize>j)) != <u8>kw.charCodeAt(j)) return false;
+    }
+    return true;
+  }
+
+  /** Exact one-byte argument test (`*`, `~`, `$`, `>`, `+`). */
+  @inline isChar(i: i32, c: u8): bool { return this.len(i) == 1 && load<u8>(this.ptr(i)) == c; }
+
+  /** The argument as a byte-per-char string: the form keys take in the keyspace. */
+  str(i: i32): string { return bytesToKey(this.ptr(i), this.len(i)); }
+
+  /** Deep copy into one owned arena (for MULTI queues). */
+  copy(): Args {
+    const a = new Args();
+    let total = 0;
+    for (let i = 0; i < this.count; i++) total += this.len(i);
+    a.arena = heap.alloc(<usize>(total > 0 ? total : 1));
+    a.arenaBytes = total;
+    account(<i64>total);
+    let at = a.arena;
+    for (let i = 0; i < this.count; i++) {
+      const n = this.len(i);
+      memory.copy(at, this.ptr(i), <usize>n);
+      a.push(at, n);
+      at += <usize>n;
+    }
+    return a;
+  }
+
+  free(): void {
+    if (this.arena != 0) { heap.free(this.arena); release(<i64>this.arenaBytes); this.arena = 0; }
+  }
+}
+
+/** Keys live in the keyspace as strings with one UTF-16 code unit per byte: binary-safe and hashable. */
+export function bytesToKey(p: usize, n: i32): string {
+  const s = changetype<string>(__new(<usize>n << 1, idof<string>()));
+  const d = changetype<usize>(s);
+  for (let i = 0; i < n; i++) store<u16>(d + (<usize>i << 1), load<u8>(p + <usize>i));
+  return s;
+}

@@ -1,0 +1,58 @@
+// Per-connection state: protocol, selected db, MULTI queue, blocked read, buffers.
+import { ByteBuffer } from "../util/buffer";
+import { Args } from "../resp/args";
+import { Db } from "../core/keyspace";
+import { BlockedRead } from "./blocking";
+import { account, release } from "../util/memory";
+
+export const CLIENT_OVERHEAD: i64 = 512;
+
+export class Client {
+  input: ByteBuffer = new ByteBuffer();
+  output: ByteBuffer = new ByteBuffer();
+  args: Args = new Args();
+  inlineArena: ByteBuffer = new ByteBuffer();
+  resp: i32 = 2;
+  db: Db;
+  inMulti: bool = false;
+  multiQueue: Array<Args> = new Array<Args>();
+  /** A queued command was rejected: EXEC answers EXECABORT. */
+  multiFailed: bool = false;
+  /** A queued command may use memory (EXEC is then rejected under OOM, as in Redis). */
+  multiDenyOom: bool = false;
+  blocked: BlockedRead | null = null;
+  closeAfterReply: bool = false;
+  /** Queued on the ready list for rv_ready_next. */
+  announced: bool = false;
+  /** Waiting to run the input that arrived while it was blocked. */
+  resumePending: bool = false;
+  closed: bool = false;
+  name: string = "";
+  libName: string = "";
+  libVer: string = "";
+  createdMs: f64 = 0;
+  lastCmd: string = "NULL";
+  lastInteractionMs: f64 = 0;
+  authenticated: bool = true;
+
+  constructor(public id: i32, db: Db) {
+    this.db = db;
+    account(CLIENT_OVERHEAD);
+  }
+
+  discardMulti(): void {
+    for (let i = 0; i < this.multiQueue.length; i++) this.multiQueue[i].free();
+    this.multiQueue.length = 0;
+    this.inMulti = false;
+    this.multiFailed = false;
+    this.multiDenyOom = false;
+  }
+
+  free(): void {
+    this.discardMulti();
+    this.input.free();
+    this.output.free();
+    this.inlineArena.free();
+    release(CLIENT_OVERHEAD);
+  }
+}

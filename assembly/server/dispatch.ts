@@ -1,0 +1,249 @@
+// The command loop: parse requests from a client's input, check existence / arity / OOM / MULTI the way
+// Redis's processCommand does, run handlers, then serve blocked clients whose keys became ready.
+import { Client } from "./client";
+import { Args, bytesToKey } from "../resp/args";
+import { parseCommand, PARSE_OK, PARSE_EMPTY, PARSE_ERROR, protocolError } from "../resp/parser";
+import * as W from "../resp/writer";
+import { config, countCommand, clients } from "./state";
+import { usedMemory } from "../util/memory";
+import { hasReadyKeys, takeResume, announce } from "./blocking";
+import { lower } from "../util/numbers";
+
+export const CMD_WRITE: i32 = 1;
+export const CMD_DENYOOM: i32 = 2;
+export const CMD_READONLY: i32 = 4;
+export const CMD_BLOCKING: i32 = 8;
+export const CMD_FAST: i32 = 16;
+export const CMD_ADMIN: i32 = 32;
+export const CMD_NOSCRIPT: i32 = 64;
+export const CMD_LOADING: i32 = 128;
+export const CMD_STALE: i32 = 256;
+export const CMD_NO_AUTH: i32 = 512;
+/** Runs immediately even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
+export const CMD_NOT_QUEUED: i32 = 1024;
+export const CMD_PUBSUB: i32 = 2048;
+
+export type Handler = (c: Client, a: Args) => void;
+
+export class Command {
+  subcommands: Map<string, Command> | null = null;
+  parent: Command | null = null;
+  calls: i64 = 0;
+  failedCalls: i64 = 0;
+  rejectedCalls: i64 = 0;
+  constructor(
+    public name: string,
+    public arity: i32,
+    public flags: i32,
+    public handler: Handler,
+    public firstKey: i32 = 0,
+    public lastKey: i32 = 0,
+    public keyStep: i32 = 0,
+    public group: string = "generic",
+  ) {}
+  get fullName(): string { return this.parent != null ? this.parent!.name + "|" + this.name : this.name; }
+}
+
+export const commandTable = new Map<string, Command>();
+
+export function register(cmd: Command): Command { commandTable.set(cmd.name, cmd); return cmd; }
+
+export function registerSub(parent: Command, sub: Command): void {
+  if (parent.subcommands == null) parent.subcommands = new Map<string, Command>();
+  sub.parent = parent;
+  parent.subcommands!.set(sub.name, sub);
+}
+
+function lowerName(p: usize, n: i32): string {
+  const s = changetype<string>(__new(<usize>n << 1, idof<string>()));
+  const d = changetype<usize>(s);
+  for (let i = 0; i < n; i++) store<u16>(d + (<usize>i << 1), lower(load<u8>(p + <usize>i)));
+  return s;
+}
+
+/** Redis lookupCommand: base command, or its subcommand when it is a container. */
+function lookup(a: Args): Command | null {
+  const name = lowerName(a.ptr(0), a.len(0));
+  if (!commandTable.has(name)) return null;
+  const base = commandTable.get(name);
+  if (base.subcommands == null || a.count < 2) return base;
+  const sub = lowerName(a.ptr(1), a.len(1));
+  return base.subcommands!.has(sub) ? base.subcommands!.get(sub) : null;
+}
+
+function isContainer(a: Args): Command | null {
+  const name = lowerName(a.ptr(0), a.len(0));
+  if (!commandTable.has(name)) return null;
+  const base = commandTable.get(name);
+  return base.subcommands != null ? base : null;
+}
+
+// ---- error statistics (INFO errorstats) ----
+export const errorStats = new Map<string, i64>();
+export let totalErrorReplies: i64 = 0;
+
+/** Counts an error reply by its code (first word), as Redis's errorstats does. */
+export function countError(code: string): void {
+  totalErrorReplies++;
+  errorStats.set(code, errorStats.has(code) ? errorStats.get(code) + 1 : 1);
+}
+
+let currentFailed = false;
+/** Replies with an error and records it for stats; msg includes the code. */
+export function replyError(msg: string): void {
+  W.error(msg);
+  const sp = msg.indexOf(" ");
+  countError(sp > 0 ? msg.substring(0, sp) : msg);
+  currentFailed = true;
+}
+
+export function replyErrorCustom(code: string): void {
+  countError(code);
+  currentFailed = true;
+}
+
+/** Marks the current command as failed without emitting (the error was written in pieces). */
+export function noteError(code: string): void { replyErrorCustom(code); }
+
+export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
+
+export function outOfMemory(): bool {
+  const used = usedMemory();
+  if (config.maxmemory > 0 && used > config.maxmemory) return true;
+  if (config.pageBudget > 0) {
+    const limit = (<i64>config.pageBudget - 2) * 65536;
+    if (used > (limit * 3) / 4) return true;
+  }
+  return false;
+}
+
+function rejectWith(c: Client, cmd: Command | null, isExec: bool, msg: string): void {
+  if (c.inMulti) c.multiFailed = true;
+  if (cmd != null) cmd.rejectedCalls++;
+  if (isExec) {
+    c.discardMulti();
+    replyError("EXECABORT Transaction discarded because of: " + (msg.startsWith("ERR ") ? msg.substring(4) : msg));
+  } else replyError(msg);
+}
+
+function unknownCommandError(c: Client, a: Args): void {
+  const container = a.count >= 2 ? isContainer(a) : null;
+  if (c.inMulti) c.multiFailed = true;
+  W.errorBegin();
+  if (container != null) {
+    W.errorText("ERR unknown subcommand '");
+    W.errorBytes(a.ptr(1), a.len(1), 128);
+    W.errorText("'. Try " + container.name.toUpperCase() + " HELP.");
+  } else {
+    W.errorText("ERR unknown command '");
+    W.errorBytes(a.ptr(0), a.len(0), 128);
+    W.errorText("', with args beginning with: ");
+    let used = 0;
+    for (let i = 1; i < a.count && used < 128; i++) {
+      const room = 128 - used;
+      const n = a.len(i) < room ? a.len(i) : room;
+      W.errorText("'");
+      W.errorBytes(a.ptr(i), n);
+      W.errorText("' ");
+      used += n + 3;
+    }
+  }
+  W.errorEnd();
+  countError("ERR");
+}
+
+/** Runs one parsed command for a client (processCommand). */
+export function processCommand(c: Client, a: Args): void {
+  W.setTarget(c.output, c.resp);
+  const cmd = lookup(a);
+  if (cmd == null) { unknownCommandError(c, a); return; }
+  const isExec = cmd.name == "exec";
+  if ((cmd.arity > 0 && cmd.arity != a.count) || a.count < -cmd.arity) {
+    rejectWith(c, cmd, isExec, "ERR wrong number of arguments for '" + cmd.fullName + "' command");
+    return;
+  }
+  if (!c.authenticated && (cmd.flags & CMD_NO_AUTH) == 0) {
+    rejectWith(c, cmd, isExec, "NOAUTH Authentication required.");
+    return;
+  }
+  if (config.maxmemory > 0 || config.pageBudget > 0) {
+    let denyOom = (cmd.flags & CMD_DENYOOM) != 0 || (isExec && c.multiDenyOom);
+    if (c.inMulti && (cmd.flags & CMD_NOT_QUEUED) == 0) denyOom = true;
+    if (c.inMulti && (isExec || cmd.name == "discard" || cmd.name == "quit" || cmd.name == "reset")) {
+      denyOom = isExec && c.multiDenyOom;
+    }
+    if (denyOom && outOfMemory()) {
+      __collect();
+      if (outOfMemory()) { rejectWith(c, cmd, isExec, OOM_ERROR); return; }
+    }
+  }
+  if (c.inMulti && (cmd.flags & CMD_NOT_QUEUED) == 0) {
+    c.multiQueue.push(a.copy());
+    if (cmd.flags & CMD_DENYOOM) c.multiDenyOom = true;
+    W.simple("QUEUED");
+    return;
+  }
+  call(c, cmd, a);
+  serveBlockedAfterWrite();
+}
+
+/** Runs a command handler with stats (Redis call()). */
+export function call(c: Client, cmd: Command, a: Args): void {
+  currentFailed = false;
+  c.lastCmd = cmd.fullName;
+  cmd.handler(c, a);
+  cmd.calls++;
+  if (currentFailed) cmd.failedCalls++;
+  countCommand();
+}
+
+/** Looks a queued command up again for EXEC (it was validated when queued). */
+export function lookupQueued(a: Args): Command { return lookup(a)!; }
+
+// Hook set by the stream command layer: serves clients blocked on keys signalled as ready.
+let serveReady: () => void = noop;
+function noop(): void {}
+export function setServeReady(f: () => void): void { serveReady = f; }
+
+/** After a top-level command / EXEC: serve ready keys, then run input of clients that were unblocked. */
+export function serveBlockedAfterWrite(): void {
+  if (hasReadyKeys()) serveReady();
+}
+
+/** Runs every complete command in the client's input. Returns false if the connection must close. */
+export function processInput(c: Client): void {
+  const buf = c.input;
+  while (!c.closeAfterReply && c.blocked == null && !c.closed) {
+    const r = parseCommand(buf, c.args, c.inlineArena);
+    if (r == PARSE_OK) {
+      processCommand(c, c.args);
+    } else if (r == PARSE_EMPTY) {
+      continue;
+    } else if (r == PARSE_ERROR) {
+      W.setTarget(c.output, c.resp);
+      W.error("ERR " + protocolError);
+      countError("ERR");
+      c.closeAfterReply = true;
+      buf.clear();
+      break;
+    } else break;
+  }
+  if (c.blocked == null) buf.compact();
+}
+
+/** Runs input of clients unblocked during the last command, until no more work appears. */
+export function drainResumed(current: Client | null): void {
+  let r = takeResume();
+  while (r != null) {
+    const c = r!;
+    if (!c.closed) {
+      processInput(c);
+      if (c != current) announce(c);
+    }
+    r = takeResume();
+  }
+}
+
+export function getClient(id: i32): Client | null { return clients.has(id) ? clients.get(id) : null; }
+
+export { bytesToKey };

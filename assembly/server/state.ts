@@ -1,0 +1,33 @@
+// Engine-wide state: databases, configuration, connections, the command clock.
+// Only the command layer reads this; the stream layer receives what it needs as arguments.
+import { Db, DB_COUNT } from "../core/keyspace";
+import { Client } from "./client";
+
+export class Config {
+  streamNodeMaxEntries: i64 = 100;
+  streamNodeMaxBytes: i64 = 4096;
+  maxmemory: i64 = 0;
+  maxmemoryPolicy: string = "noeviction";
+  /** Hard linear-memory budget in 64 KiB pages (0 = none); set by the host. */
+  pageBudget: i32 = 0;
+}
+
+export const config = new Config();
+
+export const dbs = new StaticArray<Db>(DB_COUNT);
+for (let i = 0; i < DB_COUNT; i++) dbs[i] = new Db(i);
+
+export const clients = new Map<i32, Client>();
+
+/** The time of the command being run, from the host (commandTimeSnapshot in Redis). */
+export let nowMs: f64 = 0;
+export function setNow(t: f64): void { nowMs = t; }
+
+/** Monotonic ms used for ID generation: never goes backwards within a run. */
+export function commandTimeMs(): u64 { return nowMs <= 0 ? 0 : <u64>nowMs; }
+
+export let dirty: i64 = 0;
+export function addDirty(n: i64): void { dirty += n; }
+
+export let totalCommands: i64 = 0;
+export function countCommand(): void { totalCommands++; }

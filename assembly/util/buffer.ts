@@ -1,0 +1,106 @@
+// Growable byte buffer in unmanaged heap memory: connection input, reply output, copies of args.
+// Unmanaged so that pointers handed to readers stay valid while a command runs (no GC moves).
+import { account, release } from "./memory";
+
+@final
+export class ByteBuffer {
+  ptr: usize = 0;
+  len: i32 = 0;
+  cap: i32 = 0;
+  /** Read cursor for consumers that drain from the front (input, output). */
+  pos: i32 = 0;
+
+  reserve(extra: i32): void {
+    const need = this.len + extra;
+    if (need <= this.cap) return;
+    let cap = this.cap < 64 ? 64 : this.cap;
+    while (cap < need) cap = cap < 0x10000000 ? cap << 1 : cap + 0x10000000;
+    const old = this.cap;
+    this.ptr = this.ptr == 0 ? heap.alloc(<usize>cap) : heap.realloc(this.ptr, <usize>cap);
+    this.cap = cap;
+    account(<i64>(cap - old));
+  }
+
+  @inline byteAt(i: i32): u8 { return load<u8>(this.ptr + <usize>i); }
+
+  appendByte(b: u8): void {
+    this.reserve(1);
+    store<u8>(this.ptr + <usize>this.len, b);
+    this.len++;
+  }
+
+  appendBytes(src: usize, n: i32): void {
+    if (n <= 0) return;
+    this.reserve(n);
+    memory.copy(this.ptr + <usize>this.len, src, <usize>n);
+    this.len += n;
+  }
+
+  /** Appends an ASCII string literal (one byte per char). */
+  appendAscii(s: string): void {
+    const n = s.length;
+    this.reserve(n);
+    const dst = this.ptr + <usize>this.len;
+    for (let i = 0; i < n; i++) store<u8>(dst + <usize>i, <u8>s.charCodeAt(i));
+    this.len += n;
+  }
+
+  appendU64(v: u64): void {
+    this.reserve(20);
+    this.len += writeU64(this.ptr + <usize>this.len, v);
+  }
+
+  appendI64(v: i64): void {
+    if (v < 0) {
+      this.appendByte(0x2d);
+      this.appendU64(<u64>(-(v + 1)) + 1);
+    } else this.appendU64(<u64>v);
+  }
+
+  /** Inserts bytes at `at`, shifting the tail (used for deferred array headers). */
+  insertAt(at: i32, src: usize, n: i32): void {
+    this.reserve(n);
+    const p = this.ptr + <usize>at;
+    memory.copy(p + <usize>n, p, <usize>(this.len - at));
+    memory.copy(p, src, <usize>n);
+    this.len += n;
+  }
+
+  /** Drops everything before the read cursor. */
+  compact(): void {
+    if (this.pos == 0) return;
+    const rest = this.len - this.pos;
+    if (rest > 0) memory.copy(this.ptr, this.ptr + <usize>this.pos, <usize>rest);
+    this.len = rest;
+    this.pos = 0;
+  }
+
+  clear(): void { this.len = 0; this.pos = 0; }
+
+  /** Releases memory; large idle buffers shrink back. */
+  free(): void {
+    if (this.ptr != 0) {
+      heap.free(this.ptr);
+      release(<i64>this.cap);
+    }
+    this.ptr = 0; this.len = 0; this.cap = 0; this.pos = 0;
+  }
+
+  shrinkIfIdle(): void {
+    if (this.len == 0 && this.cap > 65536) this.free();
+  }
+}
+
+/** Writes the decimal form of v at dst, returns the number of bytes. */
+export function writeU64(dst: usize, v: u64): i32 {
+  let n = 1;
+  let t = v;
+  while (t >= 10) { t /= 10; n++; }
+  let p = dst + <usize>n;
+  do {
+    p--;
+    store<u8>(p, <u8>(48 + <u32>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  return n;
+}

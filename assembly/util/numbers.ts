@@ -1,0 +1,93 @@
+// Number parsing with Redis's exact acceptance rules (string2ll / strtoull quirks).
+
+/** Result slots for parsers (AssemblyScript has no multi-value returns or exceptions). */
+export let parsedI64: i64 = 0;
+export let parsedU64: u64 = 0;
+
+/** Redis string2ll: canonical signed 64-bit decimal, no spaces, no '+', no leading zeros. */
+export function parseI64(p: usize, n: i32): bool {
+  if (n == 0 || n > 20) return false;
+  if (n == 1 && load<u8>(p) == 48) { parsedI64 = 0; return true; }
+  let i = 0;
+  let neg = false;
+  if (load<u8>(p) == 45) { neg = true; i = 1; if (n == 1) return false; }
+  const c0 = load<u8>(p + <usize>i);
+  if (c0 < 49 || c0 > 57) return false;
+  let v: u64 = 0;
+  for (; i < n; i++) {
+    const c = load<u8>(p + <usize>i);
+    if (c < 48 || c > 57) return false;
+    const d = <u64>(c - 48);
+    if (v > (0xFFFFFFFFFFFFFFFF - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  if (neg) {
+    if (v > 0x8000000000000000) return false;
+    parsedI64 = <i64>(0 - v);
+  } else {
+    if (v > 0x7FFFFFFFFFFFFFFF) return false;
+    parsedI64 = <i64>v;
+  }
+  return true;
+}
+
+/** C strtoull as Redis uses it for stream ID parts: leading whitespace, optional '+',
+ *  decimal digits to the end of the buffer, overflow and '-' rejected. */
+export function parseU64Loose(p: usize, n: i32): bool {
+  let i = 0;
+  while (i < n && isSpace(load<u8>(p + <usize>i))) i++;
+  if (i < n && load<u8>(p + <usize>i) == 43) i++;
+  else if (i < n && load<u8>(p + <usize>i) == 45) return false;
+  if (i >= n) return false;
+  let v: u64 = 0;
+  for (; i < n; i++) {
+    const c = load<u8>(p + <usize>i);
+    if (c < 48 || c > 57) return false;
+    const d = <u64>(c - 48);
+    if (v > (0xFFFFFFFFFFFFFFFF - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  parsedU64 = v;
+  return true;
+}
+
+@inline function isSpace(c: u8): bool {
+  return c == 32 || (c >= 9 && c <= 13);
+}
+
+/** Redis string2ull for ID parts: first try canonical signed, then strtoull. */
+export function parseIdPart(p: usize, n: i32): bool {
+  if (parseI64(p, n)) {
+    if (parsedI64 < 0) return false;
+    parsedU64 = <u64>parsedI64;
+    return true;
+  }
+  if (n > 0 && load<u8>(p) == 45) return false;
+  return parseU64Loose(p, n);
+}
+
+/** Redis string2ld-ish check for simple unsigned memory sizes with units (CONFIG SET maxmemory 100mb). */
+export function parseMemory(p: usize, n: i32): bool {
+  let mul: u64 = 1;
+  let digits = n;
+  if (n >= 2) {
+    const a = lower(load<u8>(p + <usize>(n - 2)));
+    const b = lower(load<u8>(p + <usize>(n - 1)));
+    if (b == 98 /* b */ && (a == 107 || a == 109 || a == 103)) {
+      mul = a == 107 ? 1024 : a == 109 ? 1048576 : 1073741824;
+      digits = n - 2;
+    }
+  }
+  if (digits == n && n >= 1) {
+    const b = lower(load<u8>(p + <usize>(n - 1)));
+    if (b == 107) { mul = 1000; digits = n - 1; }
+    else if (b == 109) { mul = 1000000; digits = n - 1; }
+    else if (b == 103) { mul = 1000000000; digits = n - 1; }
+    else if (b == 98) { digits = n - 1; }
+  }
+  if (!parseI64(p, digits) || parsedI64 < 0) return false;
+  parsedU64 = <u64>parsedI64 * mul;
+  return true;
+}
+
+@inline export function lower(c: u8): u8 { return c >= 65 && c <= 90 ? c + 32 : c; }
