@@ -49,9 +49,11 @@ export function configGetCommand(c: Client, a: Args): void {
     for (let k = 0; k < params.length; k++) {
       const p = params[k];
       if (seen.has(p.name)) continue;
-      if (a.is(i, p.name) || globMatch(a.ptr(i), a.len(i), p.name, true)) {
+      const exact = a.is(i, p.name);
+      if (exact || globMatch(a.ptr(i), a.len(i), p.name, true)) {
         seen.add(p.name);
-        W.bulkAscii(p.name);
+        // An exact name is echoed as typed, a pattern match by its canonical name (as Redis does).
+        if (exact) W.bulk(a.ptr(i), a.len(i)); else W.bulkAscii(p.name);
         W.bulkAscii(getValue(p.name));
         n++;
       }
@@ -131,7 +133,7 @@ export function configHelpCommand(c: Client, a: Args): void {
     "REWRITE",
     "    Rewrite the configuration file.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
   ];
   W.arrayLen(lines.length);
   for (let i = 0; i < lines.length; i++) W.simple(lines[i]);

@@ -2,8 +2,10 @@
 import { Command, register, registerSub, CMD_WRITE, CMD_DENYOOM, CMD_READONLY, CMD_BLOCKING, CMD_FAST, CMD_ADMIN, CMD_NOSCRIPT, CMD_LOADING, CMD_STALE, CMD_NO_AUTH, CMD_NOT_QUEUED } from "../server/dispatch";
 import { xaddCommand, xtrimCommand } from "./xadd";
 import { xrangeCommand, xrevrangeCommand, xlenCommand, xdelCommand } from "./xrange";
-import { xreadCommand, registerServe } from "./xread";
-import { xinfoStreamCommand, xinfoHelpCommand, xsetidCommand } from "./xinfo";
+import { xreadCommand, xreadgroupCommand, registerServe } from "./xread";
+import { xinfoStreamCommand, xinfoHelpCommand, xsetidCommand, xinfoGroupsCommand, xinfoConsumersCommand, registerGroupInfo } from "./xinfo";
+import { xgroupCreateCommand, xgroupSetidCommand, xgroupDestroyCommand, xgroupCreateconsumerCommand, xgroupDelconsumerCommand, xgroupHelpCommand } from "./xgroup";
+import { xackCommand, xpendingCommand, xclaimCommand, xautoclaimCommand } from "./xack";
 import { delCommand, unlinkCommand, existsCommand, typeCommand, keysCommand, scanCommand, dbsizeCommand, flushdbCommand, flushallCommand, renameCommand, selectCommand, setCommand, getCommand } from "./keyspace";
 import { pingCommand, echoCommand, quitCommand, helloCommand, clientIdCommand, clientSetnameCommand, clientGetnameCommand, clientSetinfoCommand } from "./connection";
 import { configGetCommand, configSetCommand, configResetstatCommand, configHelpCommand } from "./config";
@@ -26,6 +28,21 @@ export function registerCommands(): void {
   const xinfo = register(new Command("xinfo", -2, 0, noopContainer, 0, 0, 0, "stream"));
   registerSub(xinfo, new Command("stream", -3, RO, xinfoStreamCommand, 2, 2, 1, "stream"));
   registerSub(xinfo, new Command("help", 2, CMD_LOADING | CMD_STALE, xinfoHelpCommand, 0, 0, 0, "stream"));
+  registerSub(xinfo, new Command("groups", 3, RO, xinfoGroupsCommand, 2, 2, 1, "stream"));
+  registerSub(xinfo, new Command("consumers", 4, RO, xinfoConsumersCommand, 2, 2, 1, "stream"));
+  register(new Command("xreadgroup", -7, W_ | CMD_BLOCKING, xreadgroupCommand, 0, 0, 0, "stream"));
+  register(new Command("xack", -4, W_ | F, xackCommand, 1, 1, 1, "stream"));
+  register(new Command("xpending", -3, RO, xpendingCommand, 1, 1, 1, "stream"));
+  register(new Command("xclaim", -6, W_ | F, xclaimCommand, 1, 1, 1, "stream"));
+  register(new Command("xautoclaim", -6, W_ | F, xautoclaimCommand, 1, 1, 1, "stream"));
+  const xgroup = register(new Command("xgroup", -2, 0, noopContainer, 0, 0, 0, "stream"));
+  registerSub(xgroup, new Command("create", -5, W_ | OOM, xgroupCreateCommand, 2, 2, 1, "stream"));
+  registerSub(xgroup, new Command("setid", -5, W_, xgroupSetidCommand, 2, 2, 1, "stream"));
+  registerSub(xgroup, new Command("destroy", 4, W_, xgroupDestroyCommand, 2, 2, 1, "stream"));
+  registerSub(xgroup, new Command("createconsumer", 5, W_ | OOM, xgroupCreateconsumerCommand, 2, 2, 1, "stream"));
+  registerSub(xgroup, new Command("delconsumer", 5, W_, xgroupDelconsumerCommand, 2, 2, 1, "stream"));
+  registerSub(xgroup, new Command("help", 2, CMD_LOADING | CMD_STALE, xgroupHelpCommand, 0, 0, 0, "stream"));
+  registerGroupInfo();
 
   register(new Command("del", -2, W_, delCommand, 1, -1, 1, "keyspace"));
   register(new Command("unlink", -2, W_ | F, unlinkCommand, 1, -1, 1, "keyspace"));

@@ -2,14 +2,15 @@
 import { Args } from "../resp/args";
 import { Client } from "../server/client";
 import * as W from "../resp/writer";
-import { replyError, setServeReady, drainResumed } from "../server/dispatch";
-import { nowMs, dbs } from "../server/state";
+import { replyError, noteError, setServeReady, drainResumed } from "../server/dispatch";
+import { nowMs, dbs, addDirty } from "../server/state";
 import { BlockedRead, BLOCK_XREAD, BLOCK_XREADGROUP, park, unpark, takeReadyKeys, waitersOf, announce, hasReadyKeys } from "../server/blocking";
 import { StreamID, cmp, cmpId, U64_MAX } from "../core/ids";
 import { StreamValue, TYPE_STREAM } from "../core/keyspace";
-import { Stream } from "../core/stream";
+import { Stream, StreamIterator } from "../core/stream";
+import { Group, Consumer, lookupGroup, advanceGroup } from "../core/groups";
 import { parseIntArg, argInt, parseIdArg, syntaxError, wrongType, ERR_NOT_INTEGER } from "./common";
-import { writeRange } from "./entries";
+import { writeRange, writeEntry } from "./entries";
 
 /** XREAD's count when blocking without COUNT (XREAD_BLOCKED_DEFAULT_COUNT). */
 const BLOCKED_DEFAULT_COUNT: i64 = 1000;
@@ -25,7 +26,6 @@ function parseTimeout(a: Args, i: i32): bool {
   const t = argInt;
   if (t < 0) { replyError("ERR timeout is negative"); return false; }
   if (t > 0) {
-    if (<f64>t > 9.2e18 - nowMs) { replyError("ERR timeout is out of range"); return false; }
     blockDeadline = nowMs + <f64>t;
   } else blockDeadline = 0;
   return true;
@@ -34,12 +34,75 @@ function parseTimeout(a: Args, i: i32): bool {
 /** Last live entry ID (streamLastValidID). */
 function lastValidId(s: Stream, out: StreamID): void { s.edgeId(false, out); }
 
+const ERR_DOLLAR_IN_GROUP = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.";
+const ERR_PLUS_IN_GROUP = "ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.";
+
+/** Writes entries > gt for a group read: advances the group and records deliveries (streamReplyWithRange). */
+export function writeGroupRange(s: Stream, g: Group, consumer: Consumer, gt: StreamID, count: i64, noack: bool): i64 {
+  const start = gt.clone();
+  start.incr();
+  const at = W.deferLen();
+  const it = new StreamIterator(s, start.ms, start.seq, U64_MAX, U64_MAX, false);
+  let n: i64 = 0;
+  const now = nowMs;
+  while ((count == 0 || n < count) && it.next()) {
+    const e = it.entry;
+    advanceGroup(s, g, e.ms, e.seq);
+    writeEntry(e);
+    if (!noack) g.deliver(e.ms, e.seq, consumer, now);
+    n++;
+  }
+  W.setDeferredArray(at, n);
+  if (n > 0) addDirty(1);
+  return n;
+}
+
+/** History read: entries of the consumer's own PEL with ID > gt; deleted ones as [id, nil]. */
+function writeConsumerHistory(s: Stream, g: Group, consumer: Consumer, gt: StreamID, count: i64): void {
+  const start = gt.clone();
+  if (!start.incr()) { W.arrayLen(0); return; }
+  const pel = consumer.pel;
+  const at = W.deferLen();
+  let n: i64 = 0;
+  const now = nowMs;
+  for (let i = pel.lowerBound(start.ms, start.seq); i < pel.slots && (count == 0 || n < count); i++) {
+    const nack = pel.at(i);
+    if (nack == null) continue;
+    const it = new StreamIterator(s, nack.ms, nack.seq, nack.ms, nack.seq, false);
+    if (it.next()) {
+      writeEntry(it.entry);
+      nack.deliveryCount++;
+      g.setDelivery(nack, now);
+    } else {
+      W.arrayLen(2);
+      W.bulkId(nack.ms, nack.seq);
+      W.nullArray();
+    }
+    n++;
+  }
+  W.setDeferredArray(at, n);
+}
+
+function lookupOrCreateConsumer(g: Group, name: string): Consumer {
+  let consumer = g.lookupConsumer(name);
+  if (consumer == null) consumer = g.createConsumer(name, nowMs);
+  consumer!.seenTime = nowMs;
+  return consumer!;
+}
+
 // XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
-export function xreadCommand(c: Client, a: Args): void {
+export function xreadCommand(c: Client, a: Args): void { readGeneric(c, a, false); }
+
+// XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
+export function xreadgroupCommand(c: Client, a: Args): void { readGeneric(c, a, true); }
+
+function readGeneric(c: Client, a: Args, isGroup: bool): void {
   let hasBlock = false;
   let count: i64 = 0;
   let streamsArg = 0;
   let streamsCount = 0;
+  let groupArg = -1;
+  let noack = false;
   for (let i = 1; i < a.count; i++) {
     const more = a.count - i - 1;
     if (a.is(i, "block") && more > 0) {
@@ -60,35 +123,59 @@ export function xreadCommand(c: Client, a: Args): void {
       streamsCount >>= 1;
       break;
     } else if (a.is(i, "group") && more >= 2) {
-      replyError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
-      return;
+      if (!isGroup) { replyError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."); return; }
+      groupArg = i + 1;
+      i += 2;
     } else if (a.is(i, "noack")) {
-      replyError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
-      return;
+      if (!isGroup) { replyError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."); return; }
+      noack = true;
     } else { syntaxError(); return; }
   }
   if (streamsArg == 0) { syntaxError(); return; }
+  if (isGroup && groupArg < 0) { replyError("ERR Missing GROUP option for XREADGROUP"); return; }
+  const groupName = isGroup ? a.str(groupArg) : "";
+  const consumerName = isGroup ? a.str(groupArg + 1) : "";
 
   const ids = new Array<StreamID>(streamsCount);
   const keys = new Array<string>(streamsCount);
+  const groups = new Array<Group | null>(streamsCount);
   for (let k = 0; k < streamsCount; k++) {
     const key = a.str(streamsArg + k);
     keys[k] = key;
     const v = c.db.lookup(key);
     if (v != null && v.type != TYPE_STREAM) { wrongType(); return; }
+    if (isGroup) {
+      const g = v != null ? lookupGroup(changetype<StreamValue>(v).stream, groupName) : null;
+      if (g == null) {
+        W.errorBegin();
+        W.errorText("NOGROUP No such key '"); W.errorBytes(a.ptr(streamsArg + k), a.len(streamsArg + k));
+        W.errorText("' or consumer group '"); W.errorBytes(a.ptr(groupArg), a.len(groupArg));
+        W.errorText("' in XREADGROUP with GROUP option");
+        W.errorEnd();
+        noteError("NOGROUP");
+        return;
+      }
+      groups[k] = g;
+    }
     const ia = streamsArg + streamsCount + k;
     const id = new StreamID();
     ids[k] = id;
     if (a.isChar(ia, 36)) {
+      if (isGroup) { replyError(ERR_DOLLAR_IN_GROUP); return; }
       if (v != null) id.copyFrom(changetype<StreamValue>(v).stream.lastId);
       continue;
     }
     if (a.isChar(ia, 62)) {
-      replyError("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
-      return;
+      if (!isGroup) {
+        replyError("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
+        return;
+      }
+      id.set(U64_MAX, U64_MAX);
+      continue;
     }
     if (a.isChar(ia, 43)) {
-      // Redis 7.4: `+` reads the last entry: entries after (last ID − 1).
+      // Redis 7.4: `+` reads the last entry (entries after last ID − 1); meaningless for groups.
+      if (isGroup) { replyError(ERR_PLUS_IN_GROUP); return; }
       if (v != null) { id.copyFrom(changetype<StreamValue>(v).stream.lastId); id.decr(); }
       continue;
     }
@@ -103,17 +190,35 @@ export function xreadCommand(c: Client, a: Args): void {
     const v = c.db.lookup(keys[k]);
     if (v == null) continue;
     const s = changetype<StreamValue>(v).stream;
-    if (s.length == 0) continue;
-    lastValidId(s, maxid);
     const gt = ids[k];
-    if (cmp(maxid, gt) <= 0) continue;
+    let history = false;
+    if (isGroup) {
+      if (!gt.isMax()) history = true;
+      else {
+        if (s.length == 0) continue;
+        lastValidId(s, maxid);
+        if (cmp(maxid, groups[k]!.lastId) <= 0) continue;
+        gt.copyFrom(groups[k]!.lastId);
+      }
+    } else {
+      if (s.length == 0) continue;
+      lastValidId(s, maxid);
+      if (cmp(maxid, gt) <= 0) continue;
+    }
     served++;
     if (served == 1) at = W.deferLen();
     if (!W.resp3()) W.arrayLen(2);
     W.bulk(a.ptr(streamsArg + k), a.len(streamsArg + k));
-    const start = gt.clone();
-    start.incr();
-    writeRange(s, start.ms, start.seq, U64_MAX, U64_MAX, count, false);
+    if (isGroup) {
+      const g = groups[k]!;
+      const consumer = lookupOrCreateConsumer(g, consumerName);
+      if (history) writeConsumerHistory(s, g, consumer, gt, count);
+      else writeGroupRange(s, g, consumer, gt, count, noack);
+    } else {
+      const start = gt.clone();
+      start.incr();
+      writeRange(s, start.ms, start.seq, U64_MAX, U64_MAX, count, false);
+    }
   }
   if (served > 0) {
     if (W.resp3()) W.setDeferredMap(at, served); else W.setDeferredArray(at, served);
@@ -121,7 +226,7 @@ export function xreadCommand(c: Client, a: Args): void {
   }
   if (hasBlock) {
     if (denyBlocking) { W.nullArray(); return; }
-    const b = new BlockedRead(c, BLOCK_XREAD, c.db.id);
+    const b = new BlockedRead(c, isGroup ? BLOCK_XREADGROUP : BLOCK_XREAD, c.db.id);
     for (let k = 0; k < streamsCount; k++) {
       if (b.keys.indexOf(keys[k]) >= 0) continue;
       b.keys.push(keys[k]);
@@ -129,6 +234,9 @@ export function xreadCommand(c: Client, a: Args): void {
     }
     b.count = count != 0 ? count : BLOCKED_DEFAULT_COUNT;
     b.deadline = blockDeadline;
+    b.group = groupName;
+    b.consumer = consumerName;
+    b.noack = noack;
     park(b);
     return;
   }
@@ -163,13 +271,29 @@ export function serveReadyKeys(): void {
         }
         const s = changetype<StreamValue>(v).stream;
         const gt = b.ids[ki];
+        let g: Group | null = null;
+        if (b.kind == BLOCK_XREADGROUP) {
+          g = lookupGroup(s, b.group);
+          if (g == null) {
+            W.setTarget(rc.output, rc.resp);
+            W.error("NOGROUP the consumer group this client was blocked on no longer exists");
+            unpark(rc, true);
+            announce(rc);
+            continue;
+          }
+          gt.copyFrom(g.lastId);
+        }
         if (cmp(s.lastId, gt) > 0) {
           W.setTarget(rc.output, rc.resp);
           if (rc.resp == 2) { W.arrayLen(1); W.arrayLen(2); } else W.mapLen(1);
           W.bulkKey(key);
-          const start = gt.clone();
-          start.incr();
-          writeRange(s, start.ms, start.seq, U64_MAX, U64_MAX, b.count, false);
+          if (g != null) {
+            writeGroupRange(s, g, lookupOrCreateConsumer(g, b.consumer), gt, b.count, b.noack);
+          } else {
+            const start = gt.clone();
+            start.incr();
+            writeRange(s, start.ms, start.seq, U64_MAX, U64_MAX, b.count, false);
+          }
           unpark(rc, true);
           announce(rc);
         }

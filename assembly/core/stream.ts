@@ -6,6 +6,7 @@ import { LP_MAX_SIZE } from "./listpack";
 import { StreamID, cmpId, U64_MAX } from "./ids";
 import { Args } from "../resp/args";
 import { account, release } from "../util/memory";
+import { Group, freeGroups } from "./groups";
 
 /** Sorted array of block pointers with O(1) removal at the head (trimming) and binary search. */
 @final
@@ -75,8 +76,8 @@ export class Stream {
   maxDeletedId: StreamID = new StreamID();
   entriesAdded: u64 = 0;
 
-  /** Consumer groups; owned by the groups layer (opaque here so this file has no group logic). */
-  groups: usize = 0;
+  /** Consumer groups by name (see groups.ts), created on first XGROUP CREATE. */
+  groups: Map<string, Group> | null = null;
 
   constructor() { account(STREAM_OVERHEAD); }
 
@@ -199,6 +200,7 @@ export class Stream {
   }
 
   free(): void {
+    freeGroups(this);
     this.index.freeAll();
     release(STREAM_OVERHEAD);
   }

@@ -126,6 +126,12 @@ function rejectWith(c: Client, cmd: Command | null, isExec: bool, msg: string): 
   } else replyError(msg);
 }
 
+/** Redis formats these errors with %s, which stops at a NUL byte. */
+function cStrLen(p: usize, n: i32): i32 {
+  for (let i = 0; i < n; i++) if (load<u8>(p + <usize>i) == 0) return i;
+  return n;
+}
+
 function unknownCommandError(c: Client, a: Args): void {
   const container = a.count >= 2 ? isContainer(a) : null;
   if (c.inMulti) c.multiFailed = true;
@@ -136,12 +142,13 @@ function unknownCommandError(c: Client, a: Args): void {
     W.errorText("'. Try " + container.name.toUpperCase() + " HELP.");
   } else {
     W.errorText("ERR unknown command '");
-    W.errorBytes(a.ptr(0), a.len(0), 128);
+    W.errorBytes(a.ptr(0), cStrLen(a.ptr(0), a.len(0)), 128);
     W.errorText("', with args beginning with: ");
     let used = 0;
     for (let i = 1; i < a.count && used < 128; i++) {
       const room = 128 - used;
-      const n = a.len(i) < room ? a.len(i) : room;
+      const len = cStrLen(a.ptr(i), a.len(i));
+      const n = len < room ? len : room;
       W.errorText("'");
       W.errorBytes(a.ptr(i), n);
       W.errorText("' ");

@@ -3,6 +3,7 @@
 /** Result slots for parsers (AssemblyScript has no multi-value returns or exceptions). */
 export let parsedI64: i64 = 0;
 export let parsedU64: u64 = 0;
+export function parsedU64Set(v: u64): void { parsedU64 = v; }
 
 /** Redis string2ll: canonical signed 64-bit decimal, no spaces, no '+', no leading zeros. */
 export function parseI64(p: usize, n: i32): bool {
