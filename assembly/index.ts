@@ -8,6 +8,10 @@ import { registerCommands } from "./commands/table";
 import { expireBlocked } from "./commands/xread";
 import * as W from "./resp/writer";
 import { usedMemory } from "./util/memory";
+import { readEffects, setEffectsEnabled, forgetDb } from "./server/effects";
+import { CommandWriter } from "./resp/command-writer";
+import { writeSnapshot } from "./server/snapshot";
+import { dirty } from "./server/state";
 
 const SCRATCH_CAP: i32 = 65536;
 const SCRATCH: usize = memory.data(SCRATCH_CAP, 16);
@@ -52,8 +56,10 @@ export function rv_feed(conn: i32, len: i32, now: f64): i32 {
   const c = clients.get(conn);
   if (c.closeAfterReply) return status(c);
   if (len > 0) c.input.appendBytes(SCRATCH, len < SCRATCH_CAP ? len : SCRATCH_CAP);
+  setEffectsEnabled(!c.loading);
   if (c.blocked == null) processInput(c);
   drainResumed(c);
+  setEffectsEnabled(true);
   return status(c);
 }
 
@@ -103,3 +109,32 @@ export function rv_unblock(conn: i32, mode: i32): i32 {
 export function rv_set_page_budget(pages: i32): void { config.pageBudget = pages < 0 ? 0 : pages; }
 
 export function rv_used_memory(): f64 { return <f64>usedMemory(); }
+
+/** Status bits of a connection (for connections reported by rv_ready_next). */
+export function rv_status(conn: i32): i32 { return clients.has(conn) ? status(clients.get(conn)) : STATUS_CLOSE; }
+
+/** Marks a connection as replaying an AOF / snapshot: its writes produce no effects, are never
+ *  refused for memory, and ignore trim LIMITs. */
+export function rv_set_loading(conn: i32, on: i32): void {
+  if (!clients.has(conn)) return;
+  clients.get(conn).loading = on != 0;
+  if (on == 0) forgetDb();
+}
+
+/** Moves up to scratch-cap bytes of pending effects (RESP commands) into scratch; 0 when none. */
+export function rv_effects_read(): i32 { return readEffects(SCRATCH, SCRATCH_CAP); }
+
+const snapshotWriter = new CommandWriter();
+
+/** Serializes the whole dataset (see server/snapshot.ts); returns its size. Read it with rv_snapshot_read. */
+export function rv_snapshot(): f64 {
+  snapshotWriter.buf.clear();
+  writeSnapshot(snapshotWriter);
+  forgetDb();
+  return <f64>snapshotWriter.buf.len;
+}
+
+export function rv_snapshot_read(): i32 { return snapshotWriter.drainTo(SCRATCH, SCRATCH_CAP); }
+
+/** Number of changes since start (Redis's dirty counter); hosts diff it to decide on saves. */
+export function rv_dirty(): f64 { return <f64>dirty; }

@@ -9,6 +9,7 @@ import { xackCommand, xpendingCommand, xclaimCommand, xautoclaimCommand } from "
 import { delCommand, unlinkCommand, existsCommand, typeCommand, keysCommand, scanCommand, dbsizeCommand, flushdbCommand, flushallCommand, renameCommand, selectCommand, setCommand, getCommand } from "./keyspace";
 import { pingCommand, echoCommand, quitCommand, helloCommand, clientIdCommand, clientSetnameCommand, clientGetnameCommand, clientSetinfoCommand } from "./connection";
 import { configGetCommand, configSetCommand, configResetstatCommand, configHelpCommand } from "./config";
+import { snapshotHeaderCommand } from "./persistence";
 import { multiCommand, execCommand, discardCommand } from "./multi";
 
 import { Client } from "../server/client";
@@ -78,5 +79,6 @@ export function registerCommands(): void {
   register(new Command("exec", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOT_QUEUED, execCommand, 0, 0, 0, "transactions"));
   register(new Command("discard", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOT_QUEUED, discardCommand, 0, 0, 0, "transactions"));
 
+  register(new Command("rivulet.snapshot", 3, CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, snapshotHeaderCommand, 0, 0, 0, "server"));
   registerServe();
 }

@@ -11,6 +11,8 @@ import { Group, Consumer, Nack, lookupGroup, entryExists } from "../core/groups"
 import { parseIntArg, argInt, parseIdArg, parseIntervalArg, intervalExclusive, syntaxError, wrongType, ERR_INVALID_ID } from "./common";
 import { parseStreamId } from "../core/ids";
 import { writeEntry } from "./entries";
+import { effectClaim, effectSetId, effectAck } from "./group-effects";
+import { markCustom } from "../server/effects";
 import { parseI64, parsedI64 } from "../util/numbers";
 
 /** `NOGROUP No such key '<key>' or consumer group '<group>'`. */
@@ -194,7 +196,10 @@ export function xclaimCommand(c: Client, a: Args): void {
       return;
     }
   }
-  if (cmp(lastId, g.lastId) > 0) { g.lastId.copyFrom(lastId); addDirty(1); }
+  let lastIdMoved = false;
+  if (cmp(lastId, g.lastId) > 0) { g.lastId.copyFrom(lastId); addDirty(1); lastIdMoved = true; }
+  const key = a.str(1);
+  markCustom();
   if (deliveryGiven) { if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now; }
   else deliveryTime = now;
   const name = a.str(3);
@@ -205,7 +210,7 @@ export function xclaimCommand(c: Client, a: Args): void {
     const id = ids[k];
     let nack = g.pel.find(id.ms, id.seq);
     if (!entryExists(s, id.ms, id.seq)) {
-      if (nack != null) { g.removeNack(nack!); addDirty(1); }
+      if (nack != null) { g.removeNack(nack!); addDirty(1); effectAck(c.db.id, key, g, id.ms, id.seq); }
       continue;
     }
     if (force && nack == null) nack = g.createUnowned(id.ms, id.seq, now);
@@ -221,7 +226,10 @@ export function xclaimCommand(c: Client, a: Args): void {
     writeClaimed(s, nack, justid);
     n++;
     addDirty(1);
+    effectClaim(c.db.id, key, g, nack);
+    lastIdMoved = false;
   }
+  if (lastIdMoved) effectSetId(c.db.id, key, g);
   W.setDeferredArray(at, n);
 }
 
@@ -253,6 +261,8 @@ export function xautoclaimCommand(c: Client, a: Args): void {
   // Redis allocates count IDs up front; what cannot exist in a 32-bit address space fails the same way.
   if (count > (<i64>1 << 26)) { replyError("ERR Insufficient memory, failed allocating transient memory, COUNT too high."); return; }
   let attempts = count * ATTEMPTS_FACTOR;
+  const key = a.str(1);
+  markCustom();
   const now = nowMs;
   const name = a.str(3);
   let consumer: Consumer | null = null;
@@ -273,6 +283,7 @@ export function xautoclaimCommand(c: Client, a: Args): void {
     if (!entryExists(s, nack.ms, nack.seq)) {
       deleted.push(new StreamID(nack.ms, nack.seq));
       g.removeNack(nack);
+      effectAck(c.db.id, key, g, nack.ms, nack.seq);
       addDirty(1);
       count--;
       // Removal may compact the index: re-seek after the removed ID.
@@ -285,6 +296,7 @@ export function xautoclaimCommand(c: Client, a: Args): void {
     if (!justid) nack.deliveryCount++;
     g.assign(nack, consumer!);
     writeClaimed(s, nack, justid);
+    effectClaim(c.db.id, key, g, nack);
     claimed++;
     count--;
     addDirty(1);

@@ -9,6 +9,8 @@ import { StreamID, cmpId, U64_MAX } from "../core/ids";
 import { Entry } from "../core/block";
 import { Stream, TRIM_NONE, TRIM_MAXLEN, TRIM_MINID } from "../core/stream";
 import { StreamValue } from "../core/keyspace";
+import * as E from "../server/effects";
+import { Block } from "../core/block";
 import { parseIntArg, argInt, parseIdArg, parseAddIdArg, idSeqGiven, syntaxError, lookupStream, lookupState, LOOKUP_WRONGTYPE } from "./common";
 
 const TRIM_LIMIT_MAX: i64 = 1000000;
@@ -28,7 +30,7 @@ export class TrimArgs {
 const scratchEntry = new Entry();
 
 /** Returns the index of the ID argument (XADD) / end of options, or -1 after replying an error. */
-function parseTrimArgs(a: Args, t: TrimArgs, xadd: bool): i32 {
+function parseTrimArgs(c: Client, a: Args, t: TrimArgs, xadd: bool): i32 {
   let limitGiven = false;
   let i = 2;
   for (; i < a.count; i++) {
@@ -78,7 +80,8 @@ function parseTrimArgs(a: Args, t: TrimArgs, xadd: bool): i32 {
     replyError("ERR syntax error, XTRIM must be called with a trimming strategy");
     return -1;
   }
-  if (limitGiven) {
+  if (c.loading) t.limit = 0;
+  else if (limitGiven) {
     if (!t.approx) { replyError("ERR syntax error, LIMIT cannot be used without the special ~ option"); return -1; }
   } else if (t.approx) {
     t.limit = 100 * config.streamNodeMaxEntries;
@@ -94,7 +97,7 @@ export function applyTrim(s: Stream, t: TrimArgs): i64 {
 // XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
 export function xaddCommand(c: Client, a: Args): void {
   const t = new TrimArgs();
-  const idpos = parseTrimArgs(a, t, true);
+  const idpos = parseTrimArgs(c, a, t, true);
   if (idpos < 0) return;
   const fieldPos = idpos + 1;
   const nargs = a.count - fieldPos;
@@ -154,15 +157,43 @@ export function xaddCommand(c: Client, a: Args): void {
   addDirty(1);
   if (t.strategy != TRIM_NONE) applyTrim(s, t);
   signalKey(c.db.id, key);
+  // Effect: the concrete ID, and the trim restated exactly so a replay removes the same entries.
+  E.markCustom();
+  E.effect(3 + (t.noMkStream ? 1 : 0) + (t.strategy != TRIM_NONE ? 3 : 0) + nargs, c.db.id);
+  E.argAscii("XADD");
+  E.argKey(key);
+  if (t.noMkStream) E.argAscii("NOMKSTREAM");
+  if (t.strategy != TRIM_NONE) writeExactTrim(s, t);
+  E.argId(ms, seq);
+  for (let i = fieldPos; i < a.count; i++) E.arg(a.ptr(i), a.len(i));
+}
+
+/** `MAXLEN = <length now>` or `MINID = <id>` (streamRewriteTrimArgument). */
+function writeExactTrim(s: Stream, t: TrimArgs): void {
+  if (t.strategy == TRIM_MAXLEN) {
+    E.argAscii("MAXLEN"); E.argAscii("=");
+    E.argU64(t.approx ? s.length : <u64>t.maxlen);
+  } else {
+    E.argAscii("MINID"); E.argAscii("=");
+    if (t.approx && s.index.count > 0) { const b = s.index.get(0); E.argId(b.baseMs, b.baseSeq); }
+    else E.argId(t.minid.ms, t.minid.seq);
+  }
 }
 
 // XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count]
 export function xtrimCommand(c: Client, a: Args): void {
   const t = new TrimArgs();
-  if (parseTrimArgs(a, t, false) < 0) return;
+  if (parseTrimArgs(c, a, t, false) < 0) return;
   const sv = lookupStream(c, a.str(1));
   if (sv == null) { if (lookupState != LOOKUP_WRONGTYPE) W.integer(0); return; }
   const deleted = applyTrim(sv.stream, t);
-  if (deleted > 0) addDirty(deleted);
+  if (deleted > 0) {
+    addDirty(deleted);
+    E.markCustom();
+    E.effect(5, c.db.id);
+    E.argAscii("XTRIM");
+    E.arg(a.ptr(1), a.len(1));
+    writeExactTrim(sv.stream, t);
+  }
   W.integer(deleted);
 }

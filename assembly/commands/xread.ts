@@ -11,6 +11,8 @@ import { Stream, StreamIterator } from "../core/stream";
 import { Group, Consumer, lookupGroup, advanceGroup } from "../core/groups";
 import { parseIntArg, argInt, parseIdArg, syntaxError, wrongType, ERR_NOT_INTEGER } from "./common";
 import { writeRange, writeEntry } from "./entries";
+import { effectClaim, effectSetId, effectCreateConsumer } from "./group-effects";
+import { beginUnit, endUnit } from "../server/effects";
 
 /** XREAD's count when blocking without COUNT (XREAD_BLOCKED_DEFAULT_COUNT). */
 const BLOCKED_DEFAULT_COUNT: i64 = 1000;
@@ -38,7 +40,7 @@ const ERR_DOLLAR_IN_GROUP = "ERR The $ ID is meaningless in the context of XREAD
 const ERR_PLUS_IN_GROUP = "ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.";
 
 /** Writes entries > gt for a group read: advances the group and records deliveries (streamReplyWithRange). */
-export function writeGroupRange(s: Stream, g: Group, consumer: Consumer, gt: StreamID, count: i64, noack: bool): i64 {
+export function writeGroupRange(dbId: i32, key: string, s: Stream, g: Group, consumer: Consumer, gt: StreamID, count: i64, noack: bool): i64 {
   const start = gt.clone();
   start.incr();
   const at = W.deferLen();
@@ -49,16 +51,16 @@ export function writeGroupRange(s: Stream, g: Group, consumer: Consumer, gt: Str
     const e = it.entry;
     advanceGroup(s, g, e.ms, e.seq);
     writeEntry(e);
-    if (!noack) g.deliver(e.ms, e.seq, consumer, now);
+    if (!noack) effectClaim(dbId, key, g, g.deliver(e.ms, e.seq, consumer, now));
     n++;
   }
   W.setDeferredArray(at, n);
-  if (n > 0) addDirty(1);
+  if (n > 0) { addDirty(1); effectSetId(dbId, key, g); }
   return n;
 }
 
 /** History read: entries of the consumer's own PEL with ID > gt; deleted ones as [id, nil]. */
-function writeConsumerHistory(s: Stream, g: Group, consumer: Consumer, gt: StreamID, count: i64): void {
+function writeConsumerHistory(dbId: i32, key: string, s: Stream, g: Group, consumer: Consumer, gt: StreamID, count: i64): void {
   const start = gt.clone();
   if (!start.incr()) { W.arrayLen(0); return; }
   const pel = consumer.pel;
@@ -73,6 +75,7 @@ function writeConsumerHistory(s: Stream, g: Group, consumer: Consumer, gt: Strea
       writeEntry(it.entry);
       nack.deliveryCount++;
       g.setDelivery(nack, now);
+      effectClaim(dbId, key, g, nack);
     } else {
       W.arrayLen(2);
       W.bulkId(nack.ms, nack.seq);
@@ -83,9 +86,12 @@ function writeConsumerHistory(s: Stream, g: Group, consumer: Consumer, gt: Strea
   W.setDeferredArray(at, n);
 }
 
-function lookupOrCreateConsumer(g: Group, name: string): Consumer {
+function lookupOrCreateConsumer(dbId: i32, key: string, g: Group, name: string): Consumer {
   let consumer = g.lookupConsumer(name);
-  if (consumer == null) consumer = g.createConsumer(name, nowMs);
+  if (consumer == null) {
+    consumer = g.createConsumer(name, nowMs);
+    effectCreateConsumer(dbId, key, g, name);
+  }
   consumer!.seenTime = nowMs;
   return consumer!;
 }
@@ -211,9 +217,9 @@ function readGeneric(c: Client, a: Args, isGroup: bool): void {
     W.bulk(a.ptr(streamsArg + k), a.len(streamsArg + k));
     if (isGroup) {
       const g = groups[k]!;
-      const consumer = lookupOrCreateConsumer(g, consumerName);
-      if (history) writeConsumerHistory(s, g, consumer, gt, count);
-      else writeGroupRange(s, g, consumer, gt, count, noack);
+      const consumer = lookupOrCreateConsumer(c.db.id, keys[k], g, consumerName);
+      if (history) writeConsumerHistory(c.db.id, keys[k], s, g, consumer, gt, count);
+      else writeGroupRange(c.db.id, keys[k], s, g, consumer, gt, count, noack);
     } else {
       const start = gt.clone();
       start.incr();
@@ -288,7 +294,9 @@ export function serveReadyKeys(): void {
           if (rc.resp == 2) { W.arrayLen(1); W.arrayLen(2); } else W.mapLen(1);
           W.bulkKey(key);
           if (g != null) {
-            writeGroupRange(s, g, lookupOrCreateConsumer(g, b.consumer), gt, b.count, b.noack);
+            beginUnit();
+            writeGroupRange(dbId, key, s, g, lookupOrCreateConsumer(dbId, key, g, b.consumer), gt, b.count, b.noack);
+            endUnit();
           } else {
             const start = gt.clone();
             start.incr();

@@ -34,6 +34,11 @@ export class Client {
   lastCmd: string = "NULL";
   lastInteractionMs: f64 = 0;
   authenticated: bool = true;
+  /** Replays an AOF / snapshot: no effects, no OOM refusals, trim LIMITs ignored (mustObeyClient). */
+  loading: bool = false;
+  /** "ip:port" of the peer and of the local socket, from the host (CLIENT LIST / INFO). */
+  addr: string = "";
+  laddr: string = "";
 
   constructor(public id: i32, db: Db) {
     this.db = db;

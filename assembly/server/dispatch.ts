@@ -4,7 +4,8 @@ import { Client } from "./client";
 import { Args, bytesToKey } from "../resp/args";
 import { parseCommand, PARSE_OK, PARSE_EMPTY, PARSE_ERROR, protocolError } from "../resp/parser";
 import * as W from "../resp/writer";
-import { config, countCommand, clients } from "./state";
+import { config, countCommand, clients, dirty } from "./state";
+import { beginUnit, endUnit, customPropagated, resetCustom, verbatim } from "./effects";
 import { usedMemory } from "../util/memory";
 import { hasReadyKeys, takeResume, announce } from "./blocking";
 import { lower } from "../util/numbers";
@@ -173,7 +174,7 @@ export function processCommand(c: Client, a: Args): void {
     rejectWith(c, cmd, isExec, "NOAUTH Authentication required.");
     return;
   }
-  if (config.maxmemory > 0 || config.pageBudget > 0) {
+  if (!c.loading && (config.maxmemory > 0 || config.pageBudget > 0)) {
     let denyOom = (cmd.flags & CMD_DENYOOM) != 0 || (isExec && c.multiDenyOom);
     if (c.inMulti && (cmd.flags & CMD_NOT_QUEUED) == 0) denyOom = true;
     if (c.inMulti && (isExec || cmd.name == "discard" || cmd.name == "quit" || cmd.name == "reset")) {
@@ -198,7 +199,12 @@ export function processCommand(c: Client, a: Args): void {
 export function call(c: Client, cmd: Command, a: Args): void {
   currentFailed = false;
   c.lastCmd = cmd.fullName;
+  beginUnit();
+  const before = dirty;
   cmd.handler(c, a);
+  if (dirty != before && !customPropagated && (cmd.flags & CMD_WRITE) != 0) verbatim(a, c.db.id);
+  resetCustom();
+  endUnit();
   cmd.calls++;
   if (currentFailed) cmd.failedCalls++;
   countCommand();

@@ -1,0 +1,73 @@
+// Effects: every write, as RESP commands with concrete values (the generated XADD ID, group reads as
+// XCLAIM / XGROUP SETID). Hosts append them to an AOF, replay them at start, or forward them to a
+// real Redis. One command's effects are wrapped in MULTI/EXEC when there is more than one, and a
+// SELECT precedes them whenever the database changes — as Redis's propagation does.
+import { ByteBuffer } from "../util/buffer";
+import { Args } from "../resp/args";
+import { CommandWriter } from "../resp/command-writer";
+
+const w = new CommandWriter();
+const buf = w.buf;
+let lastDb: i32 = -1;
+let enabled: bool = true;
+let depth: i32 = 0;
+let unitStart: i32 = 0;
+let unitCount: i32 = 0;
+/** The running command emitted its own effects: call() must not propagate it verbatim. */
+export let customPropagated: bool = false;
+
+export function setEffectsEnabled(on: bool): void { enabled = on; }
+export function effectsEnabled(): bool { return enabled; }
+
+/** Opens a unit (a top-level command, an EXEC, one served blocked client). Nested opens join it. */
+export function beginUnit(): void {
+  if (depth++ == 0) { unitStart = buf.len; unitCount = 0; }
+  customPropagated = false;
+}
+
+export function endUnit(): void {
+  if (--depth > 0) return;
+  if (unitCount > 1) {
+    const multi = "*1\r\n$5\r\nMULTI\r\n";
+    const tmp = new ByteBuffer();
+    tmp.appendAscii(multi);
+    buf.insertAt(unitStart, tmp.ptr, tmp.len);
+    tmp.free();
+    buf.appendAscii("*1\r\n$4\r\nEXEC\r\n");
+  }
+}
+
+export function markCustom(): void { customPropagated = true; }
+export function resetCustom(): void { customPropagated = false; }
+
+/** Starts one effect command of n arguments in database dbId. */
+export function effect(n: i32, dbId: i32): void {
+  if (dbId != lastDb) {
+    w.begin(2); w.argAscii("SELECT"); w.argI64(dbId);
+    lastDb = dbId;
+  }
+  w.begin(n);
+  unitCount++;
+}
+
+export function arg(p: usize, n: i32): void { w.arg(p, n); }
+export function argAscii(s: string): void { w.argAscii(s); }
+export function argKey(k: string): void { w.argKey(k); }
+export function argI64(v: i64): void { w.argI64(v); }
+export function argU64(v: u64): void { w.argU64(v); }
+export function argId(ms: u64, seq: u64): void { w.argId(ms, seq); }
+
+/** The command as the client sent it. */
+export function verbatim(a: Args, dbId: i32): void {
+  if (!enabled) return;
+  effect(a.count, dbId);
+  for (let i = 0; i < a.count; i++) w.arg(a.ptr(i), a.len(i));
+}
+
+/** Moves up to `cap` bytes of pending effects to dst; returns how many (none while a unit is open). */
+export function readEffects(dst: usize, cap: i32): i32 { return depth > 0 ? 0 : w.drainTo(dst, cap); }
+
+export function pendingEffects(): i32 { return buf.len - buf.pos; }
+
+/** After loading or a snapshot the next effect must re-state its database. */
+export function forgetDb(): void { lastDb = -1; }
