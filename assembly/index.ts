@@ -1,7 +1,9 @@
 // The ABI: the only place that knows the scratch-region layout. See docs/ABI.md.
 // Integers and bytes only, so a C host on wasm3 drives it with memcpy.
 import { Client } from "./server/client";
-import { clients, dbs, config, setNow } from "./server/state";
+import { clients, dbs, config, setNow, nowMs, takeRequests, REQ_SHUTDOWN } from "./server/state";
+import { setHostInfo, countConnection } from "./commands/server";
+import { bytesToKey } from "./resp/args";
 import { processInput, drainResumed } from "./server/dispatch";
 import { unpark, announce, nextReady, hasAnnounced, allBlocked } from "./server/blocking";
 import { registerCommands } from "./commands/table";
@@ -28,7 +30,12 @@ export function rv_scratch_cap(): i32 { return SCRATCH_CAP; }
 
 export function rv_open(conn: i32): i32 {
   if (conn < 0 || clients.has(conn)) return -1;
-  clients.set(conn, new Client(conn, dbs[0]));
+  const c = new Client(conn, dbs[0]);
+  c.authenticated = config.requirepass.length == 0;
+  c.createdMs = nowMs;
+  c.lastInteractionMs = nowMs;
+  clients.set(conn, c);
+  countConnection();
   return 0;
 }
 
@@ -41,8 +48,16 @@ export function rv_close(conn: i32): void {
   clients.delete(conn);
 }
 
+export const STATUS_SHUTDOWN: i32 = 16;
+export const STATUS_REQUESTS: i32 = 32;
+
+let pendingRequests: i32 = 0;
+
 function status(c: Client): i32 {
+  pendingRequests |= takeRequests();
   let s = 0;
+  if (pendingRequests & REQ_SHUTDOWN) s |= STATUS_SHUTDOWN;
+  if (pendingRequests != 0) s |= STATUS_REQUESTS;
   if (c.output.len > c.output.pos) s |= STATUS_OUTPUT;
   if (c.closeAfterReply) s |= STATUS_CLOSE;
   if (c.blocked != null) s |= STATUS_BLOCKED;
@@ -55,7 +70,15 @@ export function rv_feed(conn: i32, len: i32, now: f64): i32 {
   setNow(now);
   const c = clients.get(conn);
   if (c.closeAfterReply) return status(c);
+  c.lastInteractionMs = now;
+  if (c.createdMs == 0) c.createdMs = now;
   if (len > 0) c.input.appendBytes(SCRATCH, len < SCRATCH_CAP ? len : SCRATCH_CAP);
+  // Client query buffer limit: like Redis, the connection is closed (no reply).
+  if (<i64>(c.input.len - c.input.pos) > config.queryBufferLimit) {
+    c.input.clear();
+    c.closeAfterReply = true;
+    return status(c);
+  }
   setEffectsEnabled(!c.loading);
   if (c.blocked == null) processInput(c);
   drainResumed(c);
@@ -138,3 +161,23 @@ export function rv_snapshot_read(): i32 { return snapshotWriter.drainTo(SCRATCH,
 
 /** Number of changes since start (Redis's dirty counter); hosts diff it to decide on saves. */
 export function rv_dirty(): f64 { return <f64>dirty; }
+
+/** Host requests raised by commands (SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN, CONFIG changes); cleared when read. */
+export function rv_take_requests(): i32 {
+  const r = pendingRequests | takeRequests();
+  pendingRequests = 0;
+  return r;
+}
+
+/** Scratch holds "<peer ip:port> <local ip:port>". */
+export function rv_conn_set_addr(conn: i32, len: i32): void {
+  if (!clients.has(conn)) return;
+  const c = clients.get(conn);
+  const s = bytesToKey(SCRATCH, len);
+  const sp = s.indexOf(" ");
+  c.addr = sp < 0 ? s : s.substring(0, sp);
+  c.laddr = sp < 0 ? "" : s.substring(sp + 1);
+}
+
+/** Scratch holds the host's INFO lines: "section\tfield:value\n" each. */
+export function rv_set_host_info(len: i32): void { setHostInfo(SCRATCH, len); }

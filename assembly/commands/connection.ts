@@ -5,6 +5,7 @@ import * as W from "../resp/writer";
 import { replyError } from "../server/dispatch";
 import { parseI64, parsedI64 } from "../util/numbers";
 import { syntaxError } from "./common";
+import { helloAuth } from "./server";
 
 export const REDIS_VERSION = "7.0.15";
 
@@ -34,10 +35,12 @@ export function helloCommand(c: Client, a: Args): void {
     if (ver < 2 || ver > 3) { replyError("NOPROTO unsupported protocol version"); return; }
   }
   let setName = -1;
+  let authUser = -1;
   for (let j = next; j < a.count; j++) {
     const more = a.count - j - 1;
     if (a.is(j, "auth") && more >= 2) {
-      j += 2; // No ACL users here: the default user is always accepted (requirepass lives in the server host).
+      authUser = j + 1;
+      j += 2;
     } else if (a.is(j, "setname") && more >= 1) {
       setName = j + 1;
       j++;
@@ -51,6 +54,8 @@ export function helloCommand(c: Client, a: Args): void {
       return;
     }
   }
+  if (authUser >= 0 && !helloAuth(c, a, authUser, authUser + 1)) return;
+  if (!c.authenticated) { replyError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"); return; }
   if (setName >= 0) {
     if (!validClientName(a, setName)) return;
     c.name = a.str(setName);

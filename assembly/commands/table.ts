@@ -10,6 +10,7 @@ import { delCommand, unlinkCommand, existsCommand, typeCommand, keysCommand, sca
 import { pingCommand, echoCommand, quitCommand, helloCommand, clientIdCommand, clientSetnameCommand, clientGetnameCommand, clientSetinfoCommand } from "./connection";
 import { configGetCommand, configSetCommand, configResetstatCommand, configHelpCommand } from "./config";
 import { snapshotHeaderCommand } from "./persistence";
+import { infoCommand, clientListCommand, clientInfoCommand, clientKillCommand, clientUnblockCommand, clientOnOffCommand, commandCommand, commandCountCommand, commandInfoCommand, commandDocsCommand, commandListCommand, authCommand, timeCommand, resetCommand, shutdownCommand, saveCommand, bgsaveCommand, bgrewriteaofCommand, registerServerStats } from "./server";
 import { multiCommand, execCommand, discardCommand } from "./multi";
 
 import { Client } from "../server/client";
@@ -67,6 +68,12 @@ export function registerCommands(): void {
   registerSub(client, new Command("id", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientIdCommand, 0, 0, 0, "connection"));
   registerSub(client, new Command("setname", 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientSetnameCommand, 0, 0, 0, "connection"));
   registerSub(client, new Command("getname", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientGetnameCommand, 0, 0, 0, "connection"));
+  registerSub(client, new Command("list", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientListCommand, 0, 0, 0, "connection"));
+  registerSub(client, new Command("info", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientInfoCommand, 0, 0, 0, "connection"));
+  registerSub(client, new Command("kill", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientKillCommand, 0, 0, 0, "connection"));
+  registerSub(client, new Command("unblock", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientUnblockCommand, 0, 0, 0, "connection"));
+  registerSub(client, new Command("no-evict", 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientOnOffCommand, 0, 0, 0, "connection"));
+  registerSub(client, new Command("no-touch", 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientOnOffCommand, 0, 0, 0, "connection"));
   registerSub(client, new Command("setinfo", 4, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, clientSetinfoCommand, 0, 0, 0, "connection"));
 
   const config = register(new Command("config", -2, 0, noopContainer, 0, 0, 0, "server"));
@@ -79,6 +86,20 @@ export function registerCommands(): void {
   register(new Command("exec", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NOT_QUEUED, execCommand, 0, 0, 0, "transactions"));
   register(new Command("discard", 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOT_QUEUED, discardCommand, 0, 0, 0, "transactions"));
 
+  register(new Command("info", -1, CMD_LOADING | CMD_STALE, infoCommand, 0, 0, 0, "server"));
+  const command = register(new Command("command", -1, CMD_LOADING | CMD_STALE, commandCommand, 0, 0, 0, "server"));
+  registerSub(command, new Command("count", 2, CMD_LOADING | CMD_STALE, commandCountCommand, 0, 0, 0, "server"));
+  registerSub(command, new Command("info", -2, CMD_LOADING | CMD_STALE, commandInfoCommand, 0, 0, 0, "server"));
+  registerSub(command, new Command("docs", -2, CMD_LOADING | CMD_STALE, commandDocsCommand, 0, 0, 0, "server"));
+  registerSub(command, new Command("list", -2, CMD_LOADING | CMD_STALE, commandListCommand, 0, 0, 0, "server"));
+  register(new Command("auth", -2, CMD_NO_AUTH | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F, authCommand, 0, 0, 0, "connection"));
+  register(new Command("time", 1, CMD_LOADING | CMD_STALE | F, timeCommand, 0, 0, 0, "server"));
+  register(new Command("reset", 1, CMD_NO_AUTH | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOT_QUEUED, resetCommand, 0, 0, 0, "connection"));
+  register(new Command("shutdown", -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH, shutdownCommand, 0, 0, 0, "server"));
+  register(new Command("save", 1, CMD_ADMIN | CMD_NOSCRIPT, saveCommand, 0, 0, 0, "server"));
+  register(new Command("bgsave", -1, CMD_ADMIN | CMD_NOSCRIPT, bgsaveCommand, 0, 0, 0, "server"));
+  register(new Command("bgrewriteaof", 1, CMD_ADMIN | CMD_NOSCRIPT, bgrewriteaofCommand, 0, 0, 0, "server"));
+  registerServerStats();
   register(new Command("rivulet.snapshot", 3, CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, snapshotHeaderCommand, 0, 0, 0, "server"));
   registerServe();
 }

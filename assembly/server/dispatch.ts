@@ -82,6 +82,7 @@ function isContainer(a: Args): Command | null {
 // ---- error statistics (INFO errorstats) ----
 export const errorStats = new Map<string, i64>();
 export let totalErrorReplies: i64 = 0;
+export function resetErrorStats(): void { errorStats.clear(); totalErrorReplies = 0; }
 
 /** Counts an error reply by its code (first word), as Redis's errorstats does. */
 export function countError(code: string): void {

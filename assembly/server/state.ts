@@ -10,7 +10,21 @@ export class Config {
   maxmemoryPolicy: string = "noeviction";
   /** Hard linear-memory budget in 64 KiB pages (0 = none); set by the host. */
   pageBudget: i32 = 0;
+  requirepass: string = "";
+  queryBufferLimit: i64 = 1073741824;
 }
+
+// Requests for the host (rv_take_requests).
+export const REQ_SAVE: i32 = 1;
+export const REQ_BGSAVE: i32 = 2;
+export const REQ_BGREWRITEAOF: i32 = 4;
+export const REQ_SHUTDOWN: i32 = 8;
+export const REQ_SHUTDOWN_NOSAVE: i32 = 16;
+export const REQ_SHUTDOWN_SAVE: i32 = 32;
+export const REQ_CONFIG_CHANGED: i32 = 64;
+export let hostRequests: i32 = 0;
+export function requestHost(bits: i32): void { hostRequests |= bits; }
+export function takeRequests(): i32 { const r = hostRequests; hostRequests = 0; return r; }
 
 export const config = new Config();
 
@@ -31,3 +45,4 @@ export function addDirty(n: i64): void { dirty += n; }
 
 export let totalCommands: i64 = 0;
 export function countCommand(): void { totalCommands++; }
+export function resetCommandCount(): void { totalCommands = 0; }
