@@ -10,7 +10,7 @@ import { registerCommands } from "./commands/table";
 import { expireBlocked } from "./commands/xread";
 import * as W from "./resp/writer";
 import { usedMemory } from "./util/memory";
-import { readEffects, setEffectsEnabled, forgetDb } from "./server/effects";
+import { readEffects, setEffectsEnabled, setEffectsWanted, forgetDb } from "./server/effects";
 import { CommandWriter } from "./resp/command-writer";
 import { writeSnapshot } from "./server/snapshot";
 import { dirty } from "./server/state";
@@ -129,7 +129,16 @@ export function rv_unblock(conn: i32, mode: i32): i32 {
   return 1;
 }
 
-export function rv_set_page_budget(pages: i32): void { config.pageBudget = pages < 0 ? 0 : pages; }
+/**
+ * Sets a hard linear-memory budget. The allocator grows memory by doubling, which would overshoot a
+ * budget; so the budget is reserved at once (one allocation spanning it, freed again) and the allocator
+ * serves everything from it afterwards. Writes get OOM before the reserve runs low (outOfMemory).
+ */
+export function rv_set_page_budget(pages: i32): void {
+  config.pageBudget = pages < 0 ? 0 : pages;
+  const spare = <i64>pages - <i64>memory.size() - 1;
+  if (pages > 0 && spare > 0) heap.free(heap.alloc(<usize>(spare << 16) - 4096));
+}
 
 export function rv_used_memory(): f64 { return <f64>usedMemory(); }
 
@@ -143,6 +152,9 @@ export function rv_set_loading(conn: i32, on: i32): void {
   clients.get(conn).loading = on != 0;
   if (on == 0) forgetDb();
 }
+
+/** Turns the effect stream on (1) or off (0, the default): hosts that persist or forward writes enable it. */
+export function rv_effects_enable(on: i32): void { setEffectsWanted(on != 0); }
 
 /** Moves up to scratch-cap bytes of pending effects (RESP commands) into scratch; 0 when none. */
 export function rv_effects_read(): i32 { return readEffects(SCRATCH, SCRATCH_CAP); }

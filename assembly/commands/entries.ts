@@ -5,6 +5,11 @@ import { Stream, StreamIterator } from "../core/stream";
 
 export function writeEntry(e: Entry): void {
   W.arrayLen(2);
+  writeEntryParts(e);
+}
+
+/** The id and the field/value array, without the enclosing array header. */
+export function writeEntryParts(e: Entry): void {
   W.bulkId(e.ms, e.seq);
   W.arrayLen(<i64>e.nfields * 2);
   e.startFields();

@@ -10,6 +10,7 @@ import { delCommand, unlinkCommand, existsCommand, typeCommand, keysCommand, sca
 import { pingCommand, echoCommand, quitCommand, helloCommand, clientIdCommand, clientSetnameCommand, clientGetnameCommand, clientSetinfoCommand } from "./connection";
 import { configGetCommand, configSetCommand, configResetstatCommand, configHelpCommand } from "./config";
 import { snapshotHeaderCommand } from "./persistence";
+import { xdelexCommand, xackdelCommand, xnackCommand, xcfgsetCommand } from "./reliability";
 import { infoCommand, clientListCommand, clientInfoCommand, clientKillCommand, clientUnblockCommand, clientOnOffCommand, commandCommand, commandCountCommand, commandInfoCommand, commandDocsCommand, commandListCommand, authCommand, timeCommand, resetCommand, shutdownCommand, saveCommand, bgsaveCommand, bgrewriteaofCommand, registerServerStats } from "./server";
 import { multiCommand, execCommand, discardCommand } from "./multi";
 
@@ -37,6 +38,10 @@ export function registerCommands(): void {
   register(new Command("xpending", -3, RO, xpendingCommand, 1, 1, 1, "stream"));
   register(new Command("xclaim", -6, W_ | F, xclaimCommand, 1, 1, 1, "stream"));
   register(new Command("xautoclaim", -6, W_ | F, xautoclaimCommand, 1, 1, 1, "stream"));
+  register(new Command("xdelex", -5, W_ | F, xdelexCommand, 1, 1, 1, "stream"));
+  register(new Command("xackdel", -6, W_ | F, xackdelCommand, 1, 1, 1, "stream"));
+  register(new Command("xnack", -7, W_ | F, xnackCommand, 1, 1, 1, "stream"));
+  register(new Command("xcfgset", -2, W_ | F, xcfgsetCommand, 1, 1, 1, "stream"));
   const xgroup = register(new Command("xgroup", -2, 0, noopContainer, 0, 0, 0, "stream"));
   registerSub(xgroup, new Command("create", -5, W_ | OOM, xgroupCreateCommand, 2, 2, 1, "stream"));
   registerSub(xgroup, new Command("setid", -5, W_, xgroupSetidCommand, 2, 2, 1, "stream"));

@@ -3,12 +3,14 @@ import { Args } from "../resp/args";
 import { Client } from "../server/client";
 import * as W from "../resp/writer";
 import { replyError } from "../server/dispatch";
-import { config, commandTimeMs, addDirty } from "../server/state";
+import { config, commandTimeMs, addDirty, nowMs } from "../server/state";
+import { IdmpState, contentDigest } from "../core/idmp";
 import { signalKey } from "../server/blocking";
 import { StreamID, cmpId, U64_MAX } from "../core/ids";
 import { Entry } from "../core/block";
 import { Stream, TRIM_NONE, TRIM_MAXLEN, TRIM_MINID } from "../core/stream";
 import { StreamValue } from "../core/keyspace";
+import { POLICY_KEEPREF, POLICY_DELREF, POLICY_ACKED, oldestReferenced, dropReferencesBelow } from "../core/groups";
 import * as E from "../server/effects";
 import { Block } from "../core/block";
 import { parseIntArg, argInt, parseIdArg, parseAddIdArg, idSeqGiven, syntaxError, lookupStream, lookupState, LOOKUP_WRONGTYPE } from "./common";
@@ -25,6 +27,12 @@ export class TrimArgs {
   seqGiven: bool = true;
   id: StreamID = new StreamID();
   noMkStream: bool = false;
+  policy: i32 = POLICY_KEEPREF;
+  policyGiven: bool = false;
+  // Idempotent production (Redis 8.6): IDMP producer iid / IDMPAUTO producer.
+  idmpProducer: i32 = -1;
+  idmpId: i32 = -1;
+  idmpAuto: bool = false;
 }
 
 const scratchEntry = new Entry();
@@ -62,6 +70,19 @@ function parseTrimArgs(c: Client, a: Args, t: TrimArgs, xadd: bool): i32 {
       i++;
     } else if (xadd && a.is(i, "nomkstream")) {
       t.noMkStream = true;
+    } else if (a.is(i, "keepref") || a.is(i, "delref") || a.is(i, "acked")) {
+      const p = a.is(i, "keepref") ? POLICY_KEEPREF : a.is(i, "delref") ? POLICY_DELREF : POLICY_ACKED;
+      if (t.policyGiven && t.policy != p) { syntaxError(); return -1; }
+      t.policy = p;
+      t.policyGiven = true;
+    } else if (xadd && a.is(i, "idmp") && more >= 2) {
+      if (t.idmpProducer >= 0) { syntaxError(); return -1; }
+      t.idmpProducer = i + 1; t.idmpId = i + 2;
+      i += 2;
+    } else if (xadd && a.is(i, "idmpauto") && more >= 1) {
+      if (t.idmpProducer >= 0) { syntaxError(); return -1; }
+      t.idmpProducer = i + 1; t.idmpAuto = true;
+      i += 1;
     } else if (xadd) {
       if (!parseAddIdArg(a, i, t.id)) return -1;
       t.idGiven = true;
@@ -91,7 +112,25 @@ function parseTrimArgs(c: Client, a: Args, t: TrimArgs, xadd: bool): i32 {
 }
 
 export function applyTrim(s: Stream, t: TrimArgs): i64 {
-  return s.trim(t.strategy, <u64>t.maxlen, t.minid, t.approx, t.limit, scratchEntry);
+  if (t.policy == POLICY_KEEPREF || s.groups == null) {
+    return s.trim(t.strategy, <u64>t.maxlen, t.minid, t.approx, t.limit, scratchEntry);
+  }
+  if (t.policy == POLICY_ACKED) {
+    const cap = new StreamID();
+    oldestReferenced(s, cap);
+    return s.trim(t.strategy, <u64>t.maxlen, t.minid, t.approx, t.limit, scratchEntry, cap.ms, cap.seq);
+  }
+  // DELREF: what the trim removes (a prefix of the live entries) loses its PEL references too.
+  const before = new StreamID();
+  const hadEntries = s.length > 0;
+  if (hadEntries) s.edgeId(true, before);
+  const removed = s.trim(t.strategy, <u64>t.maxlen, t.minid, t.approx, t.limit, scratchEntry);
+  if (removed > 0 && hadEntries) {
+    const after = new StreamID(U64_MAX, U64_MAX);
+    if (s.length > 0) s.edgeId(true, after);
+    dropReferencesBelow(s, before.ms, before.seq, after.ms, after.seq);
+  }
+  return removed;
 }
 
 // XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
@@ -114,6 +153,17 @@ export function xaddCommand(c: Client, a: Args): void {
     created = true;
   }
   const s = sv!.stream;
+  let iid = "";
+  if (t.idmpProducer >= 0) {
+    iid = t.idmpAuto ? contentDigest(a.ptrs, a.lens, fieldPos, a.count) : a.str(t.idmpId);
+    if (s.idmp == null) s.idmp = new IdmpState();
+    const prior = new StreamID();
+    if (s.idmp!.lookup(a.str(t.idmpProducer), iid, nowMs, prior)) {
+      if (created) sv!.free();
+      W.bulkId(prior.ms, prior.seq);
+      return;
+    }
+  }
   if (s.lastId.isMax()) {
     if (created) sv!.free();
     replyError("ERR The stream has exhausted the last possible ID, unable to add more items");
@@ -153,23 +203,32 @@ export function xaddCommand(c: Client, a: Args): void {
   }
   if (created) c.db.add(key, sv!);
   s.append(ms, seq, a, fieldPos, nargs >> 1, config.streamNodeMaxEntries, config.streamNodeMaxBytes);
+  if (t.idmpProducer >= 0) s.idmp!.record(a.str(t.idmpProducer), iid, ms, seq, nowMs);
   W.bulkId(ms, seq);
   addDirty(1);
   if (t.strategy != TRIM_NONE) applyTrim(s, t);
   signalKey(c.db.id, key);
   // Effect: the concrete ID, and the trim restated exactly so a replay removes the same entries.
   E.markCustom();
-  E.effect(3 + (t.noMkStream ? 1 : 0) + (t.strategy != TRIM_NONE ? 3 : 0) + nargs, c.db.id);
+  const idmpArgs = t.idmpProducer >= 0 ? 3 : 0;
+  E.effect(3 + (t.noMkStream ? 1 : 0) + trimArgCount(t) + idmpArgs + nargs, c.db.id);
   E.argAscii("XADD");
   E.argKey(key);
   if (t.noMkStream) E.argAscii("NOMKSTREAM");
+  if (idmpArgs > 0) { E.argAscii("IDMP"); E.arg(a.ptr(t.idmpProducer), a.len(t.idmpProducer)); E.argKey(iid); }
   if (t.strategy != TRIM_NONE) writeExactTrim(s, t);
   E.argId(ms, seq);
   for (let i = fieldPos; i < a.count; i++) E.arg(a.ptr(i), a.len(i));
 }
 
-/** `MAXLEN = <length now>` or `MINID = <id>` (streamRewriteTrimArgument). */
+function trimArgCount(t: TrimArgs): i32 {
+  return t.strategy == TRIM_NONE ? 0 : t.policy != POLICY_KEEPREF ? 4 : 3;
+}
+
+/** `MAXLEN = <length now>` or `MINID = <id>` (streamRewriteTrimArgument), plus a non-default policy. */
 function writeExactTrim(s: Stream, t: TrimArgs): void {
+  if (t.policy == POLICY_DELREF) E.argAscii("DELREF");
+  else if (t.policy == POLICY_ACKED) E.argAscii("ACKED");
   if (t.strategy == TRIM_MAXLEN) {
     E.argAscii("MAXLEN"); E.argAscii("=");
     E.argU64(t.approx ? s.length : <u64>t.maxlen);
@@ -190,7 +249,7 @@ export function xtrimCommand(c: Client, a: Args): void {
   if (deleted > 0) {
     addDirty(deleted);
     E.markCustom();
-    E.effect(5, c.db.id);
+    E.effect(2 + trimArgCount(t), c.db.id);
     E.argAscii("XTRIM");
     E.arg(a.ptr(1), a.len(1));
     writeExactTrim(sv.stream, t);

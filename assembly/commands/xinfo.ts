@@ -64,7 +64,9 @@ export function xinfoStreamCommand(c: Client, a: Args): void {
       count = argInt < 0 ? 10 : argInt;
     }
   }
-  W.mapLen(full ? 9 : 10);
+  // Streams that use idempotent production also report its state (Redis 8.6 fields).
+  const idmp = s.idmp;
+  W.mapLen((full ? 9 : 10) + (idmp != null ? 6 : 0));
   W.bulkAscii("length"); W.integer(<i64>s.length);
   W.bulkAscii("radix-tree-keys"); W.integer(s.index.count);
   W.bulkAscii("radix-tree-nodes"); W.integer(radixNodes(s));
@@ -72,6 +74,14 @@ export function xinfoStreamCommand(c: Client, a: Args): void {
   W.bulkAscii("max-deleted-entry-id"); W.bulkId(s.maxDeletedId.ms, s.maxDeletedId.seq);
   W.bulkAscii("entries-added"); W.integer(<i64>s.entriesAdded);
   W.bulkAscii("recorded-first-entry-id"); W.bulkId(s.firstId.ms, s.firstId.seq);
+  if (idmp != null) {
+    W.bulkAscii("idmp-duration"); W.integer(idmp.duration);
+    W.bulkAscii("idmp-maxsize"); W.integer(idmp.maxsize);
+    W.bulkAscii("pids-tracked"); W.integer(idmp.producers.size);
+    W.bulkAscii("iids-tracked"); W.integer(idmp.tracked());
+    W.bulkAscii("iids-added"); W.integer(idmp.iidsAdded);
+    W.bulkAscii("iids-duplicates"); W.integer(idmp.iidsDuplicates);
+  }
   if (!full) {
     W.bulkAscii("groups"); W.integer(groupCount(s));
     W.bulkAscii("first-entry"); writeEdgeEntry(s, false);

@@ -2,16 +2,16 @@
 import { Args } from "../resp/args";
 import { Client } from "../server/client";
 import * as W from "../resp/writer";
-import { replyError, noteError, setServeReady, drainResumed } from "../server/dispatch";
+import { replyError, noteError, setServeReady, drainResumed, replyLimit, guardReply } from "../server/dispatch";
 import { nowMs, dbs, addDirty } from "../server/state";
 import { BlockedRead, BLOCK_XREAD, BLOCK_XREADGROUP, park, unpark, takeReadyKeys, waitersOf, announce, hasReadyKeys } from "../server/blocking";
 import { StreamID, cmp, cmpId, U64_MAX } from "../core/ids";
 import { StreamValue, TYPE_STREAM } from "../core/keyspace";
 import { Stream, StreamIterator } from "../core/stream";
-import { Group, Consumer, lookupGroup, advanceGroup } from "../core/groups";
+import { Group, Consumer, Nack, lookupGroup, advanceGroup } from "../core/groups";
 import { parseIntArg, argInt, parseIdArg, syntaxError, wrongType, ERR_NOT_INTEGER } from "./common";
-import { writeRange, writeEntry } from "./entries";
-import { effectClaim, effectSetId, effectCreateConsumer } from "./group-effects";
+import { writeRange, writeEntry, writeEntryParts } from "./entries";
+import { effectClaim, effectSetId, effectCreateConsumer, effectAck } from "./group-effects";
 import { beginUnit, endUnit } from "../server/effects";
 
 /** XREAD's count when blocking without COUNT (XREAD_BLOCKED_DEFAULT_COUNT). */
@@ -40,13 +40,13 @@ const ERR_DOLLAR_IN_GROUP = "ERR The $ ID is meaningless in the context of XREAD
 const ERR_PLUS_IN_GROUP = "ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.";
 
 /** Writes entries > gt for a group read: advances the group and records deliveries (streamReplyWithRange). */
-export function writeGroupRange(dbId: i32, key: string, s: Stream, g: Group, consumer: Consumer, gt: StreamID, count: i64, noack: bool): i64 {
+export function writeGroupRange(dbId: i32, key: string, s: Stream, g: Group, consumer: Consumer, gt: StreamID, count: i64, noack: bool, claimIdle: i64 = -1): i64 {
   const start = gt.clone();
   start.incr();
   const at = W.deferLen();
-  const it = new StreamIterator(s, start.ms, start.seq, U64_MAX, U64_MAX, false);
-  let n: i64 = 0;
   const now = nowMs;
+  let n: i64 = claimIdle >= 0 ? claimIdle_(dbId, key, s, g, consumer, count, claimIdle) : 0;
+  const it = new StreamIterator(s, start.ms, start.seq, U64_MAX, U64_MAX, false);
   while ((count == 0 || n < count) && it.next()) {
     const e = it.entry;
     advanceGroup(s, g, e.ms, e.seq);
@@ -56,6 +56,45 @@ export function writeGroupRange(dbId: i32, key: string, s: Stream, g: Group, con
   }
   W.setDeferredArray(at, n);
   if (n > 0) { addDirty(1); effectSetId(dbId, key, g); }
+  return n;
+}
+
+/** True when the group has a pending entry idle for at least minIdle ms (the oldest delivery first). */
+function hasClaimable(g: Group, minIdle: i64): bool {
+  const h = g.timeHead;
+  return h != null && <i64>(nowMs - h.deliveryTime) >= minIdle;
+}
+
+/**
+ * XREADGROUP ... CLAIM min-idle-time (Redis 8.4): pending entries idle at least minIdle, oldest delivery
+ * first, move to this consumer and come back as [id, fields, idle-ms, delivery-count]. Shares COUNT
+ * with the new entries that follow. Pending entries whose stream entry is gone are dropped.
+ */
+function claimIdle_(dbId: i32, key: string, s: Stream, g: Group, consumer: Consumer, count: i64, minIdle: i64): i64 {
+  const now = nowMs;
+  const picked = new Array<Nack>();
+  let node = g.timeHead;
+  while (node != null && (count == 0 || <i64>picked.length < count)) {
+    if (<i64>(now - node.deliveryTime) < minIdle) break;
+    picked.push(node);
+    node = node.nextT;
+  }
+  let n: i64 = 0;
+  for (let i = 0; i < picked.length; i++) {
+    const nack = picked[i];
+    const it = new StreamIterator(s, nack.ms, nack.seq, nack.ms, nack.seq, false);
+    if (!it.next()) { g.removeNack(nack); effectAck(dbId, key, g, nack.ms, nack.seq); continue; }
+    const idle = <i64>(now - nack.deliveryTime);
+    nack.deliveryCount++;
+    g.setDelivery(nack, now);
+    g.assign(nack, consumer);
+    W.arrayLen(4);
+    writeEntryParts(it.entry);
+    W.integer(idle);
+    W.integer(<i64>nack.deliveryCount);
+    effectClaim(dbId, key, g, nack);
+    n++;
+  }
   return n;
 }
 
@@ -109,6 +148,7 @@ function readGeneric(c: Client, a: Args, isGroup: bool): void {
   let streamsCount = 0;
   let groupArg = -1;
   let noack = false;
+  let claimIdle: i64 = -1;
   for (let i = 1; i < a.count; i++) {
     const more = a.count - i - 1;
     if (a.is(i, "block") && more > 0) {
@@ -132,6 +172,11 @@ function readGeneric(c: Client, a: Args, isGroup: bool): void {
       if (!isGroup) { replyError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."); return; }
       groupArg = i + 1;
       i += 2;
+    } else if (isGroup && a.is(i, "claim") && more > 0) {
+      i++;
+      if (!parseIntArg(a, i)) return;
+      if (argInt < 0) { replyError("ERR min-idle-time must be a positive integer"); return; }
+      claimIdle = argInt;
     } else if (a.is(i, "noack")) {
       if (!isGroup) { replyError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."); return; }
       noack = true;
@@ -201,9 +246,9 @@ function readGeneric(c: Client, a: Args, isGroup: bool): void {
     if (isGroup) {
       if (!gt.isMax()) history = true;
       else {
-        if (s.length == 0) continue;
-        lastValidId(s, maxid);
-        if (cmp(maxid, groups[k]!.lastId) <= 0) continue;
+        let hasNew = false;
+        if (s.length > 0) { lastValidId(s, maxid); hasNew = cmp(maxid, groups[k]!.lastId) > 0; }
+        if (!hasNew && !(claimIdle >= 0 && hasClaimable(groups[k]!, claimIdle))) continue;
         gt.copyFrom(groups[k]!.lastId);
       }
     } else {
@@ -219,7 +264,7 @@ function readGeneric(c: Client, a: Args, isGroup: bool): void {
       const g = groups[k]!;
       const consumer = lookupOrCreateConsumer(c.db.id, keys[k], g, consumerName);
       if (history) writeConsumerHistory(c.db.id, keys[k], s, g, consumer, gt, count);
-      else writeGroupRange(c.db.id, keys[k], s, g, consumer, gt, count, noack);
+      else writeGroupRange(c.db.id, keys[k], s, g, consumer, gt, count, noack, claimIdle);
     } else {
       const start = gt.clone();
       start.incr();
@@ -290,6 +335,8 @@ export function serveReadyKeys(): void {
           gt.copyFrom(g.lastId);
         }
         if (cmp(s.lastId, gt) > 0) {
+          const mark = rc.output.len;
+          rc.output.limit = replyLimit();
           W.setTarget(rc.output, rc.resp);
           if (rc.resp == 2) { W.arrayLen(1); W.arrayLen(2); } else W.mapLen(1);
           W.bulkKey(key);
@@ -302,6 +349,7 @@ export function serveReadyKeys(): void {
             start.incr();
             writeRange(s, start.ms, start.seq, U64_MAX, U64_MAX, b.count, false);
           }
+          guardReply(rc, mark);
           unpark(rc, true);
           announce(rc);
         }

@@ -245,3 +245,58 @@ export function freeGroups(s: Stream): void {
 }
 
 export { Consumer, Nack, U64_MAX };
+
+// ---- Deletion policies (Redis 8.2: KEEPREF / DELREF / ACKED) ----
+export const POLICY_KEEPREF: i32 = 0;
+export const POLICY_DELREF: i32 = 1;
+export const POLICY_ACKED: i32 = 2;
+
+/** True while some group still needs the entry: it is pending there, or not yet delivered to it. */
+export function entryReferenced(s: Stream, ms: u64, seq: u64): bool {
+  if (s.groups == null) return false;
+  const gs = s.groups!.values();
+  for (let i = 0; i < gs.length; i++) {
+    const g = gs[i];
+    if (cmpId(ms, seq, g.lastId.ms, g.lastId.seq) > 0) return true;
+    if (g.pel.find(ms, seq) != null) return true;
+  }
+  return false;
+}
+
+/** Removes the entry from every group's PEL (DELREF). */
+export function dropReferences(s: Stream, ms: u64, seq: u64): void {
+  if (s.groups == null) return;
+  const gs = s.groups!.values();
+  for (let i = 0; i < gs.length; i++) gs[i].ack(ms, seq);
+}
+
+/** Drops references to IDs in [from, to) from every PEL (DELREF after a trim). */
+export function dropReferencesBelow(s: Stream, fromMs: u64, fromSeq: u64, toMs: u64, toSeq: u64): void {
+  if (s.groups == null) return;
+  const gs = s.groups!.values();
+  for (let i = 0; i < gs.length; i++) {
+    const pel = gs[i].pel;
+    const doomed = new Array<Nack>();
+    for (let k = pel.lowerBound(fromMs, fromSeq); k < pel.slots; k++) {
+      const r = pel.at(k);
+      if (r == null) continue;
+      if (cmpId(r.ms, r.seq, toMs, toSeq) >= 0) break;
+      doomed.push(r);
+    }
+    for (let k = 0; k < doomed.length; k++) gs[i].removeNack(doomed[k]);
+  }
+}
+
+/** The oldest ID some group still needs (ACKED trims stop before it); max when none. */
+export function oldestReferenced(s: Stream, out: StreamID): void {
+  out.set(U64_MAX, U64_MAX);
+  if (s.groups == null) return;
+  const gs = s.groups!.values();
+  for (let i = 0; i < gs.length; i++) {
+    const g = gs[i];
+    const f = g.pel.first();
+    if (f != null && cmpId(f.ms, f.seq, out.ms, out.seq) < 0) out.set(f.ms, f.seq);
+    const next = g.lastId.clone();
+    if (next.incr() && cmpId(next.ms, next.seq, out.ms, out.seq) < 0) out.copyFrom(next);
+  }
+}

@@ -7,6 +7,7 @@ import { StreamID, cmpId, U64_MAX } from "./ids";
 import { Args } from "../resp/args";
 import { account, release } from "../util/memory";
 import { Group, freeGroups } from "./groups";
+import { IdmpState } from "./idmp";
 
 /** Sorted array of block pointers with O(1) removal at the head (trimming) and binary search. */
 @final
@@ -78,6 +79,8 @@ export class Stream {
 
   /** Consumer groups by name (see groups.ts), created on first XGROUP CREATE. */
   groups: Map<string, Group> | null = null;
+  /** Idempotent-production memory (XADD IDMP / IDMPAUTO, XCFGSET), created on first use. */
+  idmp: IdmpState | null = null;
 
   constructor() { account(STREAM_OVERHEAD); }
 
@@ -146,8 +149,11 @@ export class Stream {
   }
 
   /** streamTrim: whole blocks from the head, then (exact mode) tombstones inside one block. */
-  trim(strategy: i32, maxlen: u64, minid: StreamID, approx: bool, limit: i64, e: Entry): i64 {
+  trim(strategy: i32, maxlen: u64, minid: StreamID, approx: bool, limit: i64, e: Entry,
+       capMs: u64 = U64_MAX, capSeq: u64 = U64_MAX): i64 {
+    // cap: entries at or above it must stay (the ACKED policy passes the oldest referenced ID).
     if (strategy == TRIM_NONE) return 0;
+    const capped = !(capMs == U64_MAX && capSeq == U64_MAX);
     let deleted: i64 = 0;
     while (this.index.count > 0) {
       if (strategy == TRIM_MAXLEN && this.length <= maxlen) break;
@@ -157,6 +163,7 @@ export class Stream {
       let removeNode: bool;
       if (strategy == TRIM_MAXLEN) removeNode = <i64>this.length - entries >= <i64>maxlen;
       else removeNode = cmpId(b.lastMs, b.lastSeq, minid.ms, minid.seq) < 0;
+      if (removeNode && capped && cmpId(b.lastMs, b.lastSeq, capMs, capSeq) >= 0) removeNode = false;
       if (removeNode) {
         this.index.removeAt(0);
         freeBlock(b);
@@ -169,9 +176,9 @@ export class Stream {
       let fromBlock: u32 = 0;
       while (at < b.used) {
         e.load(b, at);
-        const stop = strategy == TRIM_MAXLEN
+        const stop = (strategy == TRIM_MAXLEN
           ? this.length <= maxlen
-          : cmpId(e.ms, e.seq, minid.ms, minid.seq) >= 0;
+          : cmpId(e.ms, e.seq, minid.ms, minid.seq) >= 0) || (capped && cmpId(e.ms, e.seq, capMs, capSeq) >= 0);
         if (stop) break;
         if (!e.deleted) {
           e.markDeleted();

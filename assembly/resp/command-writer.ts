@@ -24,7 +24,7 @@ export class CommandWriter {
   argKey(k: string): void {
     const n = k.length;
     this.buf.appendByte(36); this.buf.appendI64(n); this.crlf();
-    this.buf.reserve(n);
+    if (!this.buf.reserve(n)) return;
     const dst = this.buf.ptr + <usize>this.buf.len;
     const src = changetype<usize>(k);
     for (let i = 0; i < n; i++) store<u8>(dst + <usize>i, <u8>load<u16>(src + (<usize>i << 1)));

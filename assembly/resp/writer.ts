@@ -46,7 +46,7 @@ export function bulkAscii(s: string): void {
 export function bulkKey(k: string): void {
   const n = k.length;
   out.appendByte(36); out.appendI64(<i64>n); crlf();
-  out.reserve(n);
+  if (!out.reserve(n)) return;
   const src = changetype<usize>(k);
   const dst = out.ptr + <usize>out.len;
   for (let i = 0; i < n; i++) store<u8>(dst + <usize>i, <u8>load<u16>(src + (<usize>i << 1)));

@@ -109,13 +109,16 @@ export function noteError(code: string): void { replyErrorCustom(code); }
 
 export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
 
+/**
+ * maxmemory: Redis's rule (used memory above the limit refuses denyoom commands).
+ * Page budget: the host reserved the whole budget up front (rv_set_page_budget), so the allocator never
+ * grows memory while a quarter of the budget stays free for transient allocations and collectable
+ * garbage; writes are refused before accounted memory crosses that line.
+ */
 export function outOfMemory(): bool {
   const used = usedMemory();
   if (config.maxmemory > 0 && used > config.maxmemory) return true;
-  if (config.pageBudget > 0) {
-    const limit = (<i64>config.pageBudget - 2) * 65536;
-    if (used > (limit * 3) / 4) return true;
-  }
+  if (config.pageBudget > 0 && used > ((<i64>config.pageBudget << 16) * 3) / 4) return true;
   return false;
 }
 
@@ -202,13 +205,29 @@ export function call(c: Client, cmd: Command, a: Args): void {
   c.lastCmd = cmd.fullName;
   beginUnit();
   const before = dirty;
+  const mark = c.output.len;
+  c.output.limit = replyLimit();
   cmd.handler(c, a);
+  guardReply(c, mark);
   if (dirty != before && !customPropagated && (cmd.flags & CMD_WRITE) != 0) verbatim(a, c.db.id);
   resetCustom();
   endUnit();
   cmd.calls++;
   if (currentFailed) cmd.failedCalls++;
   countCommand();
+}
+
+/** Under a page budget one reply may take at most an eighth of it (it is built before it is sent). */
+export function replyLimit(): i32 {
+  return config.pageBudget > 0 ? <i32>((<i64>config.pageBudget << 16) / 8) : 0;
+}
+
+/** A reply that hit the limit is replaced by an error (the command's effects, if any, stand). */
+export function guardReply(c: Client, mark: i32): void {
+  if (!c.output.overflowed) return;
+  c.output.rewind(mark);
+  W.setTarget(c.output, c.resp);
+  replyError("ERR reply exceeds the memory budget of this engine; read in smaller pieces (COUNT)");
 }
 
 /** Looks a queued command up again for EXEC (it was validated when queued). */

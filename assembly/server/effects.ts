@@ -10,6 +10,11 @@ const w = new CommandWriter();
 const buf = w.buf;
 let lastDb: i32 = -1;
 let enabled: bool = true;
+/** Effects cost memory until a host drains them, so they are produced only for hosts that ask. */
+let wanted: bool = false;
+/** The current effect command is being written (false when effects are off). */
+let writing: bool = false;
+export function setEffectsWanted(on: bool): void { wanted = on; }
 let depth: i32 = 0;
 let unitStart: i32 = 0;
 let unitCount: i32 = 0;
@@ -17,7 +22,7 @@ let unitCount: i32 = 0;
 export let customPropagated: bool = false;
 
 export function setEffectsEnabled(on: bool): void { enabled = on; }
-export function effectsEnabled(): bool { return enabled; }
+export function effectsEnabled(): bool { return enabled && wanted; }
 
 /** Opens a unit (a top-level command, an EXEC, one served blocked client). Nested opens join it. */
 export function beginUnit(): void {
@@ -42,6 +47,8 @@ export function resetCustom(): void { customPropagated = false; }
 
 /** Starts one effect command of n arguments in database dbId. */
 export function effect(n: i32, dbId: i32): void {
+  writing = enabled && wanted;
+  if (!writing) return;
   if (dbId != lastDb) {
     w.begin(2); w.argAscii("SELECT"); w.argI64(dbId);
     lastDb = dbId;
@@ -50,17 +57,17 @@ export function effect(n: i32, dbId: i32): void {
   unitCount++;
 }
 
-export function arg(p: usize, n: i32): void { w.arg(p, n); }
-export function argAscii(s: string): void { w.argAscii(s); }
-export function argKey(k: string): void { w.argKey(k); }
-export function argI64(v: i64): void { w.argI64(v); }
-export function argU64(v: u64): void { w.argU64(v); }
-export function argId(ms: u64, seq: u64): void { w.argId(ms, seq); }
+export function arg(p: usize, n: i32): void { if (writing) w.arg(p, n); }
+export function argAscii(s: string): void { if (writing) w.argAscii(s); }
+export function argKey(k: string): void { if (writing) w.argKey(k); }
+export function argI64(v: i64): void { if (writing) w.argI64(v); }
+export function argU64(v: u64): void { if (writing) w.argU64(v); }
+export function argId(ms: u64, seq: u64): void { if (writing) w.argId(ms, seq); }
 
 /** The command as the client sent it. */
 export function verbatim(a: Args, dbId: i32): void {
-  if (!enabled) return;
   effect(a.count, dbId);
+  if (!writing) return;
   for (let i = 0; i < a.count; i++) w.arg(a.ptr(i), a.len(i));
 }
 

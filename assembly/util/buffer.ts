@@ -9,29 +9,35 @@ export class ByteBuffer {
   cap: i32 = 0;
   /** Read cursor for consumers that drain from the front (input, output). */
   pos: i32 = 0;
+  /** Growth limit in bytes (0 = none): past it writes are dropped and `overflowed` is set. */
+  limit: i32 = 0;
+  overflowed: bool = false;
 
-  reserve(extra: i32): void {
+  /** Makes room for `extra` more bytes; false (and nothing may be written) when the limit is hit. */
+  reserve(extra: i32): bool {
+    if (this.overflowed) return false;
     const need = this.len + extra;
-    if (need <= this.cap) return;
+    if (need <= this.cap) return true;
+    if (this.limit > 0 && need > this.limit) { this.overflowed = true; return false; }
     let cap = this.cap < 64 ? 64 : this.cap;
     while (cap < need) cap = cap < 0x10000000 ? cap << 1 : cap + 0x10000000;
     const old = this.cap;
     this.ptr = this.ptr == 0 ? heap.alloc(<usize>cap) : heap.realloc(this.ptr, <usize>cap);
     this.cap = cap;
     account(<i64>(cap - old));
+    return true;
   }
 
   @inline byteAt(i: i32): u8 { return load<u8>(this.ptr + <usize>i); }
 
   appendByte(b: u8): void {
-    this.reserve(1);
+    if (!this.reserve(1)) return;
     store<u8>(this.ptr + <usize>this.len, b);
     this.len++;
   }
 
   appendBytes(src: usize, n: i32): void {
-    if (n <= 0) return;
-    this.reserve(n);
+    if (n <= 0 || !this.reserve(n)) return;
     memory.copy(this.ptr + <usize>this.len, src, <usize>n);
     this.len += n;
   }
@@ -39,14 +45,14 @@ export class ByteBuffer {
   /** Appends an ASCII string literal (one byte per char). */
   appendAscii(s: string): void {
     const n = s.length;
-    this.reserve(n);
+    if (!this.reserve(n)) return;
     const dst = this.ptr + <usize>this.len;
     for (let i = 0; i < n; i++) store<u8>(dst + <usize>i, <u8>s.charCodeAt(i));
     this.len += n;
   }
 
   appendU64(v: u64): void {
-    this.reserve(20);
+    if (!this.reserve(20)) return;
     this.len += writeU64(this.ptr + <usize>this.len, v);
   }
 
@@ -59,7 +65,7 @@ export class ByteBuffer {
 
   /** Inserts bytes at `at`, shifting the tail (used for deferred array headers). */
   insertAt(at: i32, src: usize, n: i32): void {
-    this.reserve(n);
+    if (!this.reserve(n)) return;
     const p = this.ptr + <usize>at;
     memory.copy(p + <usize>n, p, <usize>(this.len - at));
     memory.copy(p, src, <usize>n);
@@ -75,7 +81,10 @@ export class ByteBuffer {
     this.pos = 0;
   }
 
-  clear(): void { this.len = 0; this.pos = 0; }
+  clear(): void { this.len = 0; this.pos = 0; this.overflowed = false; }
+
+  /** Drops whatever was written after `mark` (an overflowed reply) and re-enables writing. */
+  rewind(mark: i32): void { this.len = mark; this.overflowed = false; }
 
   /** Releases memory; large idle buffers shrink back. */
   free(): void {
@@ -87,7 +96,7 @@ export class ByteBuffer {
   }
 
   shrinkIfIdle(): void {
-    if (this.len == 0 && this.cap > 65536) this.free();
+    if (this.len == 0 && this.cap > 16384) this.free();
   }
 }
 

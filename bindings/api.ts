@@ -1,0 +1,41 @@
+/**
+ * Everything every entry exports besides its `createEngine`: the idiomatic API (Engine, Connection,
+ * stream helpers), the thin ABI-level RawEngine, the RESP codec, and the error classes.
+ */
+export { Engine, type EngineOptions } from './engine.js';
+export { Connection } from './connection.js';
+export {
+  StreamCommands,
+  mapAwaitable,
+  type Awaitable,
+  type CallOptions,
+  type RangeOptions,
+  type StreamEntry,
+  type StreamEntryPairs,
+  type StreamFields,
+  type StreamRead,
+  type TrimOptions,
+  type XAddOptions,
+  type XReadOptions,
+} from './streams.js';
+export { RawEngine } from './raw.js';
+export {
+  FeedStatus,
+  UNBLOCK_TIMEOUT,
+  UNBLOCK_ERROR,
+  EXPORT_NAMES,
+  EngineAbortError,
+  type RivuletExports,
+} from './abi.js';
+export { AbortError, ConnectionClosedError, EngineClosedError } from './errors.js';
+export { type WasmSource } from './loader.js';
+export {
+  ReplyError,
+  RespProtocolError,
+  decodeReply,
+  encodeCommand,
+  encodeCommandInto,
+  replyLength,
+  type CommandArg,
+  type RespValue,
+} from './resp.js';

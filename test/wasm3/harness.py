@@ -1,0 +1,384 @@
+"""Drive build/rivulet.wasm under pywasm3 (wasm3 v0.5.0) through the Rivulet ABI (docs/ABI.md).
+
+This is the Python twin of what a C host on an ESP32 does: integers and bytes only, one scratch
+region, memory re-fetched after every call (wasm3 grows linear memory with realloc, so the base
+address — and any memoryview of it — can change on any call that may allocate).
+
+    eng = Engine.load("build/rivulet.wasm")
+    c = eng.connect()
+    c.call("XADD", "s", "1-1", "f", "v")   # -> b"$3\r\n1-1\r\n"
+
+Also: a RESP command encoder (`encode`) and a reply splitter (`split_replies`) for RESP2/RESP3.
+No third-party code; only the `wasm3` module from pywasm3.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Iterable, List, Optional, Sequence, Tuple, Union
+
+import wasm3
+
+# status bits returned by rv_feed
+OUTPUT = 1
+CLOSE = 2
+BLOCKED = 4
+OTHERS_READY = 8
+
+# signatures from docs/ABI.md: name -> (arg types, ret types) using wasm3 type ids
+# (1 = i32, 2 = i64, 3 = f32, 4 = f64)
+I32, I64, F32, F64 = 1, 2, 3, 4
+ABI_EXPORTS = {
+    "rv_scratch_ptr": ((), (I32,)),
+    "rv_scratch_cap": ((), (I32,)),
+    "rv_open": ((I32,), (I32,)),
+    "rv_close": ((I32,), ()),
+    "rv_feed": ((I32, I32, F64), (I32,)),
+    "rv_read": ((I32,), (I32,)),
+    "rv_ready_next": ((), (I32,)),
+    "rv_tick": ((F64,), (I32,)),
+    "rv_next_deadline": ((), (F64,)),
+    "rv_unblock": ((I32, I32), (I32,)),
+    "rv_set_page_budget": ((I32,), ()),
+    "rv_used_memory": ((), (F64,)),
+}
+
+# used when the module has them
+OPTIONAL_EXPORTS = {
+    "rv_status": ((I32,), (I32,)),
+}
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DEFAULT_WASM = os.environ.get("RIVULET_WASM", os.path.join(ROOT, "build", "rivulet.wasm"))
+
+Arg = Union[str, bytes, int]
+
+
+class EngineAbort(RuntimeError):
+    """The engine called env.abort (an engine bug by contract: never on user input)."""
+
+
+# ----------------------------------------------------------------------------- RESP helpers
+
+
+def _b(a: Arg) -> bytes:
+    if isinstance(a, bytes):
+        return a
+    if isinstance(a, int):
+        return str(a).encode()
+    return a.encode("utf-8")
+
+
+def encode(args: Sequence[Arg]) -> bytes:
+    """One RESP multibulk command."""
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        b = _b(a)
+        parts.append(b"$%d\r\n" % len(b))
+        parts.append(b)
+        parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+class ReplyParseError(ValueError):
+    pass
+
+
+def _reply_end(buf: bytes, pos: int) -> int:
+    """End offset of the complete RESP2/RESP3 reply starting at pos, or -1 when incomplete."""
+    n = len(buf)
+    # A stack of "how many more elements this aggregate needs" (iterative: no recursion limits).
+    pending = [1]
+    while pending:
+        if pos >= n:
+            return -1
+        nl = buf.find(b"\r\n", pos)
+        if nl < 0:
+            return -1
+        t = buf[pos:pos + 1]
+        line = buf[pos + 1:nl]
+        pos = nl + 2
+        pending[-1] -= 1
+        if t in (b"+", b"-", b":", b"_", b",", b"#", b"("):
+            pass
+        elif t in (b"$", b"!", b"="):
+            try:
+                ln = int(line)
+            except ValueError:
+                raise ReplyParseError("bad bulk length %r" % line)
+            if ln >= 0:
+                if pos + ln + 2 > n:
+                    return -1
+                if buf[pos + ln:pos + ln + 2] != b"\r\n":
+                    raise ReplyParseError("bulk not terminated by CRLF at %d" % (pos + ln))
+                pos += ln + 2
+        elif t in (b"*", b"~", b">", b"%", b"|"):
+            try:
+                cnt = int(line)
+            except ValueError:
+                raise ReplyParseError("bad aggregate length %r" % line)
+            if t in (b"%", b"|"):
+                cnt *= 2
+            if t == b"|":
+                cnt += 1  # an attribute is followed by the reply it decorates
+            if cnt > 0:
+                pending.append(cnt)
+        else:
+            raise ReplyParseError("unknown RESP type byte %r at %d" % (t, pos))
+        while pending and pending[-1] == 0:
+            pending.pop()
+    return pos
+
+
+def split_replies(buf: bytes) -> Tuple[List[bytes], bytes]:
+    """Split a byte stream into complete replies; returns (replies, incomplete rest)."""
+    out = []
+    pos = 0
+    while pos < len(buf):
+        end = _reply_end(buf, pos)
+        if end < 0:
+            break
+        out.append(buf[pos:end])
+        pos = end
+    return out, buf[pos:]
+
+
+# ----------------------------------------------------------------------------- engine
+
+
+class Clock:
+    """Host clock in ms since the epoch (integer-valued float).
+
+    Follows real time plus a skew; `advance_to` jumps forward instead of sleeping (the engine never
+    reads a clock, so jumping is indistinguishable from waiting)."""
+
+    def __init__(self, fixed: Optional[float] = None):
+        self.fixed = fixed
+        self.skew = 0.0
+
+    def now(self) -> float:
+        if self.fixed is not None:
+            return float(self.fixed) + self.skew
+        return float(int(time.time() * 1000)) + self.skew
+
+    def advance_to(self, t: float) -> None:
+        cur = self.now()
+        if t > cur:
+            self.skew += t - cur
+
+
+class Engine:
+    def __init__(self, wasm_bytes: bytes, stack_bytes: int = 256 * 1024, clock: Optional[Clock] = None):
+        self.wasm_bytes = wasm_bytes  # wasm3 requires the bytes to outlive the module (0.5.0 doesn't keep them)
+        self.env = wasm3.Environment()
+        self.rt = self.env.new_runtime(stack_bytes)
+        self.mod = self.env.parse_module(wasm_bytes)
+        self.rt.load(self.mod)
+        self.abort_message: Optional[str] = None
+        self.mod.link_function("env", "abort", "v(iiii)", self._abort)
+        self.fn = {}
+        for name in ABI_EXPORTS:
+            self.fn[name] = self.rt.find_function(name)
+        for name in OPTIONAL_EXPORTS:  # later ABI additions the harness uses when present
+            try:
+                self.fn[name] = self.rt.find_function(name)
+            except RuntimeError:
+                pass
+        self.clock = clock or Clock()
+        self.scratch = self.fn["rv_scratch_ptr"]()
+        self.cap = self.fn["rv_scratch_cap"]()
+        self._next_conn = 0
+        self.conns = {}
+
+    @classmethod
+    def load(cls, path: str = DEFAULT_WASM, **kw) -> "Engine":
+        with open(path, "rb") as f:
+            return cls(f.read(), **kw)
+
+    # -- memory and strings
+    def mem(self) -> memoryview:
+        """The linear memory as of now. Never keep it across a wasm call."""
+        return self.rt.get_memory(0)
+
+    def _as_string(self, ptr: int) -> str:
+        if ptr == 0:
+            return "<null>"
+        mem = self.mem()
+        if ptr < 4 or ptr > len(mem):
+            return "<bad ptr %d>" % ptr
+        size = int.from_bytes(bytes(mem[ptr - 4:ptr]), "little")  # rtSize: byte length of UTF-16LE data
+        if size > 1 << 20 or ptr + size > len(mem):
+            return "<bad string at %d>" % ptr
+        return bytes(mem[ptr:ptr + size]).decode("utf-16-le", errors="replace")
+
+    def _abort(self, msg: int, file: int, line: int, col: int) -> None:
+        text = "%s at %s:%d:%d" % (self._as_string(msg), self._as_string(file), line, col)
+        self.abort_message = text
+        raise EngineAbort("engine abort: " + text)
+
+    def _call(self, name: str, *args):
+        try:
+            return self.fn[name](*args)
+        except EngineAbort:
+            raise
+        except RuntimeError as e:
+            if self.abort_message:
+                raise EngineAbort("engine abort: %s (%s)" % (self.abort_message, e)) from None
+            raise
+
+    # -- raw ABI
+    def open(self, conn: int) -> int:
+        return self._call("rv_open", conn)
+
+    def close(self, conn: int) -> None:
+        self._call("rv_close", conn)
+
+    def feed(self, conn: int, data: bytes, now: Optional[float] = None) -> int:
+        """Copy data into scratch (in chunks of at most cap bytes) and run it; returns OR of statuses."""
+        st = 0
+        if now is None:
+            now = self.clock.now()
+        if not data:
+            return self._call("rv_feed", conn, 0, now)
+        for off in range(0, len(data), self.cap):
+            chunk = data[off:off + self.cap]
+            mem = self.mem()  # re-fetch: the base may have moved in the previous call
+            mem[self.scratch:self.scratch + len(chunk)] = chunk
+            del mem
+            st |= self._call("rv_feed", conn, len(chunk), now)
+        return st
+
+    def read(self, conn: int) -> bytes:
+        """Drain all pending output of conn."""
+        out = []
+        while True:
+            n = self._call("rv_read", conn)
+            if n <= 0:
+                break
+            mem = self.mem()
+            out.append(bytes(mem[self.scratch:self.scratch + n]))
+            del mem
+        return b"".join(out)
+
+    def ready_next(self) -> int:
+        return self._call("rv_ready_next")
+
+    def tick(self, now: Optional[float] = None) -> int:
+        return self._call("rv_tick", self.clock.now() if now is None else now)
+
+    def next_deadline(self) -> float:
+        return self._call("rv_next_deadline")
+
+    def unblock(self, conn: int, mode: int) -> int:
+        return self._call("rv_unblock", conn, mode)
+
+    def set_page_budget(self, pages: int) -> None:
+        self._call("rv_set_page_budget", pages)
+
+    def used_memory(self) -> float:
+        return self._call("rv_used_memory")
+
+    def memory_pages(self) -> int:
+        return len(self.mem()) // 65536
+
+    # -- connection layer
+    def connect(self) -> "Conn":
+        cid = self._next_conn
+        self._next_conn += 1
+        if self.open(cid) != 0:
+            raise RuntimeError("rv_open(%d) refused" % cid)
+        c = Conn(self, cid)
+        self.conns[cid] = c
+        return c
+
+    def drain_ready(self) -> None:
+        """Deliver output of connections woken by others or by timeouts."""
+        while True:
+            cid = self.ready_next()
+            if cid < 0:
+                break
+            c = self.conns.get(cid)
+            data = self.read(cid)
+            if c is not None:
+                c._receive(data)
+                if "rv_status" in self.fn and self._call("rv_status", cid) & CLOSE:
+                    c.closed = True
+
+    def advance_time(self) -> bool:
+        """Jump the clock to the next deadline and fire it; False when nobody has a deadline."""
+        d = self.next_deadline()
+        if d < 0:
+            return False
+        self.clock.advance_to(d)
+        self.tick()
+        self.drain_ready()
+        return True
+
+
+class Conn:
+    def __init__(self, engine: Engine, cid: int):
+        self.engine = engine
+        self.id = cid
+        self.buf = b""
+        self.replies: List[bytes] = []
+        self.closed = False
+        self.last_status = 0
+
+    def _receive(self, data: bytes) -> None:
+        if data:
+            self.buf += data
+            reps, self.buf = split_replies(self.buf)
+            self.replies.extend(reps)
+
+    def send(self, data: bytes) -> int:
+        """Feed raw bytes; collect this connection's output and that of woken others."""
+        e = self.engine
+        st = e.feed(self.id, data)
+        self.last_status = st
+        self._receive(e.read(self.id))
+        if st & OTHERS_READY:
+            e.drain_ready()
+        if st & CLOSE:
+            self.closed = True
+        return st
+
+    def send_command(self, *args: Arg) -> int:
+        return self.send(encode(args))
+
+    def take_reply(self) -> Optional[bytes]:
+        return self.replies.pop(0) if self.replies else None
+
+    def wait_reply(self, max_time_jumps: int = 1000) -> Optional[bytes]:
+        """The next reply; if none is there, fire deadlines (advancing the clock) until one arrives.
+        None when the connection is parked with no deadline (would wait forever)."""
+        jumps = 0
+        while not self.replies:
+            if jumps >= max_time_jumps or not self.engine.advance_time():
+                return None
+            jumps += 1
+        return self.replies.pop(0)
+
+    def call(self, *args: Arg) -> bytes:
+        """Send one command and return its raw reply (firing timeouts if it blocks with a deadline)."""
+        self.send_command(*args)
+        r = self.wait_reply()
+        if r is None:
+            raise RuntimeError("no reply to %r (blocked without deadline?)" % (args,))
+        return r
+
+    def close(self) -> None:
+        self.engine.close(self.id)
+        self.engine.conns.pop(self.id, None)
+        self.closed = True
+
+
+def to_redis_cli(args: Iterable[Arg]) -> str:
+    """A command as a redis-cli line (quoted where needed), for readable failure output."""
+    out = []
+    for a in args:
+        s = _b(a).decode("utf-8", errors="backslashreplace")
+        if s == "" or any(ch in s for ch in " \"'\\\t\r\n") or not s.isprintable():
+            s = '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t") + '"'
+        out.append(s)
+    return " ".join(out)

@@ -1,0 +1,542 @@
+#!/usr/bin/env python3
+"""Run the conformance corpus (test/conformance/expected.json) against build/rivulet.wasm under
+pywasm3 (wasm3 v0.5.0), plus wasm3-only checks: OOM under a fixed page budget, protocol errors.
+
+    python3 test/wasm3/run_corpus.py [--wasm PATH] [--corpus PATH] [--only SUBSTR] [--max-fail N]
+                                     [--skip-corpus] [--skip-newer] [--skip-oom] [--skip-protocol] [-v]
+
+Also runs test/conformance/cases-newer/*.txt (hand-written expectations for newer-Redis behaviour).
+
+Each corpus case runs on a fresh wasm3 runtime (parse + load + link is well under a millisecond,
+so there is no reason to share state between cases), with fresh connections. Replies are compared
+byte for byte for every step with compare=true. Exit 0 when everything matches, 1 on any mismatch
+(each one printed with the case, the step, the command as a redis-cli line, expected and got).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from typing import Any, Dict, List, Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import CLOSE, Engine, EngineAbort, encode, split_replies, to_redis_cli  # noqa: E402
+
+ROOT = harness.ROOT
+DEFAULT_CORPUS = os.path.join(ROOT, "test", "conformance", "expected.json")
+
+OOM_REPLY = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+
+
+def show(b: Optional[bytes], limit: int = 600) -> str:
+    if b is None:
+        return "<no reply>"
+    s = repr(b)[2:-1]
+    return s if len(s) <= limit else s[:limit] + "...(%d bytes)" % len(b)
+
+
+def diff_at(a: bytes, b: bytes) -> str:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return "first difference at byte %d (expected %s | got %s)" % (
+        i, show(a[max(0, i - 20):i + 40], 200), show(b[max(0, i - 20):i + 40], 200))
+
+
+# ----------------------------------------------------------------------------- corpus
+
+
+def _bytes_of(v: Any, encoding: str) -> bytes:
+    """A reply or argument from the corpus JSON as bytes."""
+    if isinstance(v, bytes):
+        return v
+    if isinstance(v, dict):  # {"base64": ...} / {"hex": ...} escape hatches for binary data
+        if "base64" in v:
+            import base64
+            return base64.b64decode(v["base64"])
+        if "hex" in v:
+            return bytes.fromhex(v["hex"])
+        if "latin1" in v:
+            return v["latin1"].encode("latin-1")
+        if "utf8" in v:
+            return v["utf8"].encode("utf-8")
+    if isinstance(v, list):  # a reply given as several chunks
+        return b"".join(_bytes_of(x, encoding) for x in v)
+    if isinstance(v, (int, float)):
+        return str(v).encode()
+    return str(v).encode(encoding)
+
+
+def load_corpus(path: str) -> Dict[str, Any]:
+    with open(path, "rb") as f:
+        data = json.load(f)
+    if isinstance(data, list):
+        data = {"cases": data}
+    return data
+
+
+class CaseResult:
+    def __init__(self, name: str):
+        self.name = name
+        self.failures: List[str] = []
+        self.compared = 0
+
+
+def run_case(wasm: bytes, case: Dict[str, Any], encoding: str, verbose: bool) -> CaseResult:
+    name = case.get("name") or case.get("id") or "?"
+    res = CaseResult(name)
+    t0 = case.get("now")
+    eng = Engine(wasm, clock=harness.Clock(fixed=t0) if t0 is not None else None)
+    conns: Dict[Any, harness.Conn] = {}
+
+    def conn(key: Any) -> harness.Conn:
+        if key not in conns:
+            conns[key] = eng.connect()
+        return conns[key]
+
+    steps = case.get("steps") or []
+    for i, step in enumerate(steps):
+        key = step.get("conn", 0)
+        mode = step.get("mode", "sync")
+        raw_args = step.get("args") or []
+        args = [_bytes_of(a, encoding) for a in raw_args]
+        raw_bytes = step.get("raw")  # optional: bytes sent as they are (protocol cases)
+        want = step.get("expect")
+        compare = step.get("compare", True) and want is not None
+        c = conn(key)
+        label = "step %d conn %s %s: %s" % (i, key, mode, to_redis_cli(args) if args else show(_bytes_of(raw_bytes, encoding) if raw_bytes is not None else b""))
+        got: Optional[bytes] = None
+        try:
+            if mode == "nowait":
+                if raw_bytes is not None:
+                    c.send(_bytes_of(raw_bytes, encoding))
+                else:
+                    c.send(encode(args))
+                continue
+            if mode == "await":
+                # claim the oldest unclaimed reply of this connection (of an earlier nowait step);
+                # firing deadlines, if any, until it arrives
+                if args or raw_bytes is not None:
+                    c.send(_bytes_of(raw_bytes, encoding) if raw_bytes is not None else encode(args))
+                got = c.wait_reply()
+            else:  # sync
+                c.send(_bytes_of(raw_bytes, encoding) if raw_bytes is not None else encode(args))
+                got = c.wait_reply()
+        except EngineAbort as e:
+            res.failures.append("%s\n      ENGINE ABORT: %s" % (label, e))
+            break
+        except Exception as e:  # a trap or a harness error: report, stop the case
+            res.failures.append("%s\n      EXCEPTION: %s: %s" % (label, type(e).__name__, e))
+            break
+        if compare:
+            res.compared += 1
+            want_b = _bytes_of(want, encoding)
+            if got != want_b:
+                msg = "%s\n      expected: %s\n      got:      %s" % (label, show(want_b), show(got))
+                if got is not None:
+                    msg += "\n      " + diff_at(want_b, got)
+                res.failures.append(msg)
+        elif verbose:
+            print("    %s -> %s" % (label, show(got, 120)))
+    return res
+
+
+def run_corpus(wasm: bytes, path: str, only: Optional[str], max_fail: int, verbose: bool,
+               title: str = "corpus", cases: Optional[List[Dict[str, Any]]] = None) -> bool:
+    if cases is None:
+        if not os.path.exists(path):
+            print("%s: %s not found" % (title, path))
+            return False
+        cases = load_corpus(path).get("cases") or []
+    # args and expect are byte strings: one char = one byte (test/conformance/corpus.ts)
+    encoding = "latin-1"
+    if only:
+        cases = [c for c in cases if only in str(c.get("name", ""))]
+    t = time.perf_counter()
+    failed: List[CaseResult] = []
+    compared = 0
+    for case in cases:
+        r = run_case(wasm, case, encoding, verbose)
+        compared += r.compared
+        if r.failures:
+            failed.append(r)
+    dt = time.perf_counter() - t
+    shown = 0
+    for r in failed:
+        if shown >= max_fail:
+            break
+        shown += 1
+        print("FAIL %s" % r.name)
+        for f in r.failures[:5]:
+            print("    " + f)
+        if len(r.failures) > 5:
+            print("    ... %d more mismatches in this case" % (len(r.failures) - 5))
+    if len(failed) > shown:
+        print("... %d more failing cases not shown (--max-fail)" % (len(failed) - shown))
+    print("%s: %d cases, %d replies compared, %d cases failed, %.2f s under wasm3 (%.1f ms/case)"
+          % (title, len(cases), compared, len(failed), dt, 1000 * dt / max(1, len(cases))))
+    if len(cases) == 0 and not only:
+        print("%s: no cases in %s" % (title, path))
+        return False
+    return not failed
+
+
+# ----------------------------------------------------------------------------- cases-newer/*.txt
+
+NEWER_DIR = os.path.join(ROOT, "test", "conformance", "cases-newer")
+_ESC = {"n": 10, "r": 13, "t": 9, "b": 8, "a": 7}
+_HEX = "0123456789abcdefABCDEF"
+
+
+def split_args(line: str) -> List[bytes]:
+    """redis-cli (sdssplitargs) quoting: "..." with \\n \\r \\t \\b \\a \\xHH escapes, '...' with \\' only."""
+    out: List[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i].isspace():
+            i += 1
+        if i >= n:
+            return out
+        cur = bytearray()
+        if line[i] == '"':
+            i += 1
+            while True:
+                if i >= n:
+                    raise ValueError("unbalanced quotes: " + line)
+                ch = line[i]
+                if ch == "\\" and i + 3 < n and line[i + 1] == "x" and line[i + 2] in _HEX and line[i + 3] in _HEX:
+                    cur.append(int(line[i + 2:i + 4], 16))
+                    i += 4
+                elif ch == "\\" and i + 1 < n:
+                    e = line[i + 1]
+                    cur += bytes([_ESC[e]]) if e in _ESC else e.encode("utf-8")
+                    i += 2
+                elif ch == '"':
+                    i += 1
+                    if i < n and not line[i].isspace():
+                        raise ValueError("closing quote must be followed by a space: " + line)
+                    break
+                else:
+                    cur += ch.encode("utf-8")
+                    i += 1
+        elif line[i] == "'":
+            i += 1
+            while True:
+                if i >= n:
+                    raise ValueError("unbalanced quotes: " + line)
+                ch = line[i]
+                if ch == "\\" and i + 1 < n and line[i + 1] == "'":
+                    cur.append(39)
+                    i += 2
+                elif ch == "'":
+                    i += 1
+                    if i < n and not line[i].isspace():
+                        raise ValueError("closing quote must be followed by a space: " + line)
+                    break
+                else:
+                    cur += ch.encode("utf-8")
+                    i += 1
+        else:
+            while i < n and not line[i].isspace():
+                cur += line[i].encode("utf-8")
+                i += 1
+        out.append(bytes(cur))
+
+
+def load_newer_cases(d: str = NEWER_DIR) -> List[Dict[str, Any]]:
+    """test/conformance/cases-newer/*.txt (format: test/conformance/corpus.ts) as corpus cases."""
+    cases: List[Dict[str, Any]] = []
+    if not os.path.isdir(d):
+        return cases
+    for fname in sorted(f for f in os.listdir(d) if f.endswith(".txt")):
+        cur = None
+        with open(os.path.join(d, fname), encoding="utf-8") as f:
+            for raw in f:
+                line = raw.strip()
+                if line.startswith("###"):
+                    cur = {"name": line[3:].strip(), "file": fname, "steps": []}
+                    cases.append(cur)
+                    continue
+                if not line or line.startswith("#"):
+                    continue
+                if line.startswith("=>"):
+                    text = line[2:].strip()
+                    cur["steps"][-1]["expect"] = split_args('"' + text.replace('"', '\\"') + '"')[0]
+                    continue
+                compare, conn, mode = True, 1, "sync"
+                while True:
+                    if line == "?" or line.startswith("? "):
+                        compare, line = False, line[1:].lstrip()
+                        continue
+                    m = re.match(r"^@(\d+)([&<]?)(?=\s|$)", line)
+                    if m:
+                        conn = int(m.group(1))
+                        mode = {"&": "nowait", "<": "await"}.get(m.group(2), "sync")
+                        line = line[m.end():].lstrip()
+                        continue
+                    break
+                cur["steps"].append({"conn": conn, "mode": mode, "args": split_args(line),
+                                     "compare": compare, "expect": None})
+    return cases
+
+
+# ----------------------------------------------------------------------------- OOM under a page budget
+
+
+def parse_flat(reply: bytes):
+    """Tiny RESP value parser (for XRANGE replies in the OOM check)."""
+    pos = 0
+
+    def val():
+        nonlocal pos
+        nl = reply.index(b"\r\n", pos)
+        t, line = reply[pos:pos + 1], reply[pos + 1:nl]
+        pos = nl + 2
+        if t in (b"+", b"-", b":"):
+            return line
+        if t == b"$":
+            n = int(line)
+            if n < 0:
+                return None
+            s = reply[pos:pos + n]
+            pos += n + 2
+            return s
+        if t == b"*":
+            n = int(line)
+            if n < 0:
+                return None
+            return [val() for _ in range(n)]
+        if t == b"_":
+            return None
+        raise ValueError("unexpected type %r" % t)
+
+    v = val()
+    return v
+
+
+def _fill_until_oom(eng: Engine, c: harness.Conn, key: bytes, budget: int, cycle: int,
+                    value: bytes, errs: List[str], limit: int = 200000):
+    """XADD key ... until OOM; returns (acknowledged IDs, refused ID or None)."""
+    acked: List[bytes] = []
+    for i in range(1, limit + 1):
+        ident = b"%d-%d" % (1000 * cycle + 1000 + i // 7, i % 7)
+        r = c.call(b"XADD", key, ident, b"f", value, b"n", b"%d" % i)
+        if eng.memory_pages() > budget:
+            errs.append("memory grew to %d pages, over the budget of %d, during XADD #%d of cycle %d (reply %s)"
+                        % (eng.memory_pages(), budget, i, cycle, show(r, 60)))
+            return acked, None
+        if r == OOM_REPLY:
+            return acked, ident
+        if r != b"$%d\r\n%s\r\n" % (len(ident), ident):
+            errs.append("XADD %s %s ... #%d: unexpected reply %s" % (key.decode(), ident.decode(), i, show(r)))
+            return acked, None
+        acked.append(ident)
+    errs.append("no OOM after %d XADDs with a budget of %d pages" % (limit, budget))
+    return acked, None
+
+
+def _check_contents(c: harness.Conn, key: bytes, acked: List[bytes], refused: bytes, value: bytes,
+                    errs: List[str]) -> None:
+    """Reads under OOM: XLEN, paged XRANGE, XREVRANGE see exactly the acknowledged entries."""
+    n = len(acked)
+    r = c.call(b"XLEN", key)
+    if r != b":%d\r\n" % n:
+        errs.append("XLEN after OOM: expected :%d, got %s" % (n, show(r)))
+    seen: List[bytes] = []
+    start = b"-"
+    while True:
+        r = c.call(b"XRANGE", key, start, b"+", b"COUNT", b"100")
+        try:
+            items = parse_flat(r)
+        except Exception as e:
+            errs.append("XRANGE %s + COUNT 100 after OOM: unparsable reply %s (%s)" % (start.decode(), show(r), e))
+            return
+        if not isinstance(items, list):
+            errs.append("XRANGE %s + COUNT 100 after OOM: %s" % (start.decode(), show(r)))
+            return
+        if not items:
+            break
+        for ent in items:
+            ident, fields = ent[0], ent[1]
+            seen.append(ident)
+            want_fields = [b"f", value, b"n", b"%d" % len(seen)]
+            if fields != want_fields:
+                errs.append("entry %s after OOM: fields %r, want %r" % (ident.decode(), fields[:4], want_fields))
+                return
+        start = b"(" + items[-1][0]
+    if seen != acked:
+        extra = [x for x in seen if x not in set(acked)]
+        errs.append("XRANGE after OOM returned %d entries, %d were acknowledged (first extra: %s)"
+                    % (len(seen), n, extra[:3]))
+    r = c.call(b"XRANGE", key, refused, refused)
+    if r != b"*0\r\n":
+        errs.append("the refused entry %s is visible: XRANGE -> %s" % (refused.decode(), show(r)))
+    r = c.call(b"XREVRANGE", key, b"+", b"-", b"COUNT", b"1")
+    try:
+        top = parse_flat(r)[0][0]
+        if top != acked[-1]:
+            errs.append("XREVRANGE + - COUNT 1 after OOM: top %s, want %s" % (top.decode(), acked[-1].decode()))
+    except Exception:
+        errs.append("XREVRANGE + - COUNT 1 after OOM: %s" % show(r))
+
+
+def check_oom(wasm: bytes, budget_extra: int, cycles: int = 3) -> List[str]:
+    """Under rv_set_page_budget(start + budget_extra): XADD until OOM; reads still work and see exactly
+    the acknowledged entries; other writes are refused too; memory never exceeds the budget; DEL frees
+    enough that the next fill gets about as far again (repeated `cycles` times)."""
+    errs: List[str] = []
+    eng = Engine(wasm)
+    c = eng.connect()
+    start_pages = eng.memory_pages()
+    budget = start_pages + budget_extra
+    eng.set_page_budget(budget)
+    value = b"v" * 100
+    counts: List[int] = []
+    t = time.perf_counter()
+    for cycle in range(cycles):
+        acked, refused = _fill_until_oom(eng, c, b"s", budget, cycle, value, errs)
+        if refused is None:
+            break
+        counts.append(len(acked))
+        if not acked:
+            errs.append("cycle %d: the very first XADD got OOM (used_memory %d, budget %d pages)"
+                        % (cycle, eng.used_memory(), budget))
+            break
+        for args in ([b"XADD", b"s", b"999999-1", b"f", value], [b"XADD", b"other", b"1-1", b"f", value]):
+            r = c.call(*args)
+            if r != OOM_REPLY:
+                errs.append("%s after OOM: expected OOM, got %s" % (to_redis_cli(args), show(r)))
+        _check_contents(c, b"s", acked, refused, value, errs)
+        r = c.call(b"EXISTS", b"other")
+        if r != b":0\r\n":
+            errs.append("EXISTS other (its XADD got OOM): expected :0, got %s" % show(r))
+        used_before = eng.used_memory()
+        r = c.call(b"DEL", b"s")
+        if r != b":1\r\n":
+            errs.append("DEL s: expected :1, got %s" % show(r))
+        used_after = eng.used_memory()
+        if not used_after < used_before:
+            errs.append("cycle %d: used_memory did not drop after DEL: %d -> %d" % (cycle, used_before, used_after))
+        if cycle > 0 and counts[-1] < 0.8 * counts[0]:
+            errs.append("cycle %d: only %d XADDs fit after DEL, %d in the first fill (memory not given back?)"
+                        % (cycle, counts[-1], counts[0]))
+        if errs:
+            break
+    if eng.memory_pages() > budget and not any("over the budget" in e for e in errs):
+        errs.append("memory grew to %d pages, over the budget of %d" % (eng.memory_pages(), budget))
+    print("oom: budget %d pages (start %d): XADDs acknowledged per fill/OOM/DEL cycle %s; used_memory %d, "
+          "pages %d (%.2f s)%s" % (budget, start_pages, counts, eng.used_memory(), eng.memory_pages(),
+                                   time.perf_counter() - t, "" if not errs else " FAILED"))
+    return errs
+
+
+# ----------------------------------------------------------------------------- protocol errors
+
+# Exact replies of redis-server 7.0.15 (observed), connection closed after each.
+PROTOCOL_CASES = [
+    (b"*abc\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+    (b"*1\r\n+foo\r\n", b"-ERR Protocol error: expected '$', got '+'\r\n"),
+    (b"*1\r\n$abc\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+    (b"*1\r\n$-3\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+    (b"*1\r\n$600000000\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+    (b"*1\r\n$4\r\nPING\r\n*abc\r\n", b"+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n"),
+    (b"*3\r\n$4\r\nPING\r\n*abc\r\n", b"-ERR Protocol error: expected '$', got '*'\r\n"),
+    (b"\"unbalanced\r\n", b"-ERR Protocol error: unbalanced quotes in request\r\n"),
+]
+
+
+def check_protocol(wasm: bytes) -> List[str]:
+    errs: List[str] = []
+    eng = Engine(wasm)
+    for data, want in PROTOCOL_CASES:
+        c = eng.connect()
+        st = c.send(data)
+        got = b"".join(c.replies) + c.buf
+        if not (st & CLOSE):
+            errs.append("%s: status %d has no CLOSE bit (reply %s)" % (show(data), st, show(got)))
+        if b"-ERR Protocol error" not in got:
+            errs.append("%s: no '-ERR Protocol error' reply, got %s" % (show(data), show(got)))
+        elif got != want:
+            errs.append("%s: expected %s, got %s" % (show(data), show(want), show(got)))
+        c.close()
+    # the same garbage fed one byte at a time (the engine buffers partial input)
+    c = eng.connect()
+    st = 0
+    for b in b"*1\r\n$4\r\nPING\r\n*abc\r\n":
+        st |= c.send(bytes([b]))
+        if st & CLOSE:  # a host stops feeding a connection it is closing
+            break
+    got = b"".join(c.replies) + c.buf
+    if not (st & CLOSE) or got != b"+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n":
+        errs.append("byte-at-a-time garbage: status %d, got %s" % (st, show(got)))
+    # other connections are unaffected
+    d = eng.connect()
+    r = d.call(b"PING")
+    if r != b"+PONG\r\n":
+        errs.append("PING on a healthy connection after protocol errors: %s" % show(r))
+    print("protocol: %d garbage inputs checked" % (len(PROTOCOL_CASES) + 1))
+    return errs
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--wasm", default=harness.DEFAULT_WASM)
+    ap.add_argument("--corpus", default=os.environ.get("RIVULET_CORPUS", DEFAULT_CORPUS))
+    ap.add_argument("--only", help="run only corpus cases whose name contains this")
+    ap.add_argument("--max-fail", type=int, default=30, help="failing cases to print in full")
+    ap.add_argument("--oom-pages", default="4,9,21",
+                    help="page budgets above the starting size, comma-separated (one OOM check each)")
+    ap.add_argument("--skip-corpus", action="store_true")
+    ap.add_argument("--skip-newer", action="store_true", help="skip test/conformance/cases-newer/*.txt")
+    ap.add_argument("--skip-oom", action="store_true")
+    ap.add_argument("--skip-protocol", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+
+    if not os.path.exists(a.wasm):
+        print("FAIL: %s not found (build it: npm run build)" % a.wasm)
+        return 1
+    with open(a.wasm, "rb") as f:
+        wasm = f.read()
+    t = time.perf_counter()
+    Engine(wasm)
+    print("wasm3 %s: %s (%d bytes), instantiate %.2f ms"
+          % (getattr(harness.wasm3, "M3_VERSION", "?"), os.path.relpath(a.wasm, ROOT), len(wasm),
+             1000 * (time.perf_counter() - t)))
+
+    ok = True
+    if not a.skip_corpus:
+        ok = run_corpus(wasm, a.corpus, a.only, a.max_fail, a.verbose) and ok
+    if not a.skip_newer:
+        newer = load_newer_cases()
+        if newer:
+            ok = run_corpus(wasm, NEWER_DIR, a.only, a.max_fail, a.verbose, "newer", newer) and ok
+    checks = []
+    if not a.skip_oom:
+        for extra in [int(x) for x in a.oom_pages.split(",") if x.strip()]:
+            checks.append(("oom", lambda extra=extra: check_oom(wasm, extra)))
+    if not a.skip_protocol:
+        checks.append(("protocol", lambda: check_protocol(wasm)))
+    for title, fn in checks:
+        try:
+            errs = fn()
+        except Exception as e:
+            errs = ["%s: %s" % (type(e).__name__, e)]
+        for e in errs:
+            print("FAIL %s: %s" % (title, e))
+        ok = ok and not errs
+    print("wasm3: %s" % ("all checks passed" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
