@@ -88,14 +88,7 @@ export function rv_feed(conn: i32, len: i32, now: f64): i32 {
 
 export function rv_read(conn: i32): i32 {
   if (!clients.has(conn)) return 0;
-  const out = clients.get(conn).output;
-  const pending = out.len - out.pos;
-  if (pending <= 0) { out.clear(); out.shrinkIfIdle(); return 0; }
-  const n = pending < SCRATCH_CAP ? pending : SCRATCH_CAP;
-  memory.copy(SCRATCH, out.ptr + <usize>out.pos, <usize>n);
-  out.pos += n;
-  if (out.pos >= out.len) { out.clear(); out.shrinkIfIdle(); }
-  return n;
+  return clients.get(conn).output.drainTo(SCRATCH, SCRATCH_CAP);
 }
 
 export function rv_ready_next(): i32 { return nextReady(); }

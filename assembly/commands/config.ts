@@ -184,6 +184,5 @@ export function configHelpCommand(c: Client, a: Args): void {
     "HELP",
     "    Prints this help.",
   ];
-  W.arrayLen(lines.length);
-  for (let i = 0; i < lines.length; i++) W.simple(lines[i]);
+  W.helpLines(lines);
 }

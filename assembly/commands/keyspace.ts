@@ -9,7 +9,7 @@ import { signalKey } from "../server/blocking";
 import { Db, Value, StringValue, TYPE_STRING, TYPE_STREAM, DB_COUNT } from "../core/keyspace";
 import { parseIntArg, argInt, syntaxError, wrongType, ERR_NO_SUCH_KEY } from "./common";
 import { globMatch } from "../util/glob";
-import { parsedU64, parsedU64Set } from "../util/numbers";
+import { parsedU64, parseCursor } from "../util/numbers";
 
 export function typeName(v: Value | null): string {
   if (v == null) return "none";
@@ -64,27 +64,6 @@ function keyHash(k: string): u32 {
   const p = changetype<usize>(k);
   for (let i = 0; i < k.length; i++) { h ^= <u32>load<u16>(p + (<usize>i << 1)); h *= 16777619; }
   return h & 0x7fffffff;
-}
-
-/** parseScanCursorOrReply: C strtoul — no leading space, optional sign ('-' wraps), digits to the end. */
-function parseCursor(p: usize, n: i32): bool {
-  if (n > 0 && (load<u8>(p) == 32 || (load<u8>(p) >= 9 && load<u8>(p) <= 13))) return false;
-  if (n == 0) { parsedU64Set(0); return true; }
-  let i = 0;
-  let neg = false;
-  const c0 = load<u8>(p);
-  if (c0 == 43 || c0 == 45) { neg = c0 == 45; i = 1; }
-  if (i >= n) return false;
-  let v: u64 = 0;
-  for (; i < n; i++) {
-    const c = load<u8>(p + <usize>i);
-    if (c < 48 || c > 57) return false;
-    const d = <u64>(c - 48);
-    if (v > (0xFFFFFFFFFFFFFFFF - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  parsedU64Set(neg ? 0 - v : v);
-  return true;
 }
 
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]

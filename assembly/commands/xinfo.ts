@@ -107,8 +107,7 @@ export function xinfoHelpCommand(c: Client, a: Args): void {
     "HELP",
     "    Prints this help.",
   ];
-  W.arrayLen(lines.length);
-  for (let i = 0; i < lines.length; i++) W.simple(lines[i]);
+  W.helpLines(lines);
 }
 
 // XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]

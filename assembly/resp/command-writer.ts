@@ -41,14 +41,5 @@ export class CommandWriter {
   }
 
   /** Moves up to cap pending bytes to dst; returns how many (0 when drained). */
-  drainTo(dst: usize, cap: i32): i32 {
-    const b = this.buf;
-    const pending = b.len - b.pos;
-    if (pending <= 0) { b.clear(); b.shrinkIfIdle(); return 0; }
-    const n = pending < cap ? pending : cap;
-    memory.copy(dst, b.ptr + <usize>b.pos, <usize>n);
-    b.pos += n;
-    if (b.pos >= b.len) { b.clear(); b.shrinkIfIdle(); }
-    return n;
-  }
+  drainTo(dst: usize, cap: i32): i32 { return this.buf.drainTo(dst, cap); }
 }

@@ -98,3 +98,9 @@ export function setDeferredArray(at: i32, n: i64): void { insertHeader(at, 42, n
 export function setDeferredMap(at: i32, n: i64): void {
   if (proto == 3) insertHeader(at, 37, n); else insertHeader(at, 42, n * 2);
 }
+
+/** HELP replies: an array of status lines. */
+export function helpLines(lines: string[]): void {
+  arrayLen(lines.length);
+  for (let i = 0; i < lines.length; i++) simple(lines[i]);
+}

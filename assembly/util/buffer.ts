@@ -81,6 +81,17 @@ export class ByteBuffer {
     this.pos = 0;
   }
 
+  /** Moves up to `cap` unread bytes to dst and returns how many; an emptied buffer is reset. */
+  drainTo(dst: usize, cap: i32): i32 {
+    const pending = this.len - this.pos;
+    if (pending <= 0) { this.clear(); this.shrinkIfIdle(); return 0; }
+    const n = pending < cap ? pending : cap;
+    memory.copy(dst, this.ptr + <usize>this.pos, <usize>n);
+    this.pos += n;
+    if (this.pos >= this.len) { this.clear(); this.shrinkIfIdle(); }
+    return n;
+  }
+
   clear(): void { this.len = 0; this.pos = 0; this.overflowed = false; }
 
   /** Drops whatever was written after `mark` (an overflowed reply) and re-enables writing. */

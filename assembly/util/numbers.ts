@@ -3,7 +3,6 @@
 /** Result slots for parsers (AssemblyScript has no multi-value returns or exceptions). */
 export let parsedI64: i64 = 0;
 export let parsedU64: u64 = 0;
-export function parsedU64Set(v: u64): void { parsedU64 = v; }
 
 /** Redis string2ll: canonical signed 64-bit decimal, no spaces, no '+', no leading zeros. */
 export function parseI64(p: usize, n: i32): bool {
@@ -14,14 +13,8 @@ export function parseI64(p: usize, n: i32): bool {
   if (load<u8>(p) == 45) { neg = true; i = 1; if (n == 1) return false; }
   const c0 = load<u8>(p + <usize>i);
   if (c0 < 49 || c0 > 57) return false;
-  let v: u64 = 0;
-  for (; i < n; i++) {
-    const c = load<u8>(p + <usize>i);
-    if (c < 48 || c > 57) return false;
-    const d = <u64>(c - 48);
-    if (v > (0xFFFFFFFFFFFFFFFF - d) / 10) return false;
-    v = v * 10 + d;
-  }
+  if (!parseDigits(p, i, n)) return false;
+  const v = digitsValue;
   if (neg) {
     if (v > 0x8000000000000000) return false;
     parsedI64 = <i64>(0 - v);
@@ -39,16 +32,36 @@ export function parseU64Loose(p: usize, n: i32): bool {
   while (i < n && isSpace(load<u8>(p + <usize>i))) i++;
   if (i < n && load<u8>(p + <usize>i) == 43) i++;
   else if (i < n && load<u8>(p + <usize>i) == 45) return false;
-  if (i >= n) return false;
+  if (i >= n || !parseDigits(p, i, n)) return false;
+  parsedU64 = digitsValue;
+  return true;
+}
+
+/** C strtoul as SCAN cursors use it: no leading space, optional sign ('-' wraps), digits to the end;
+ *  the empty string is 0. */
+export function parseCursor(p: usize, n: i32): bool {
+  if (n == 0) { parsedU64 = 0; return true; }
+  const c0 = load<u8>(p);
+  if (isSpace(c0)) return false;
+  const signed = c0 == 43 || c0 == 45;
+  const i = signed ? 1 : 0;
+  if (i >= n || !parseDigits(p, i, n)) return false;
+  parsedU64 = c0 == 45 ? 0 - digitsValue : digitsValue;
+  return true;
+}
+
+let digitsValue: u64 = 0;
+/** Decimal digits p[from..n) into digitsValue; false on a non-digit or u64 overflow. */
+function parseDigits(p: usize, from: i32, n: i32): bool {
   let v: u64 = 0;
-  for (; i < n; i++) {
+  for (let i = from; i < n; i++) {
     const c = load<u8>(p + <usize>i);
     if (c < 48 || c > 57) return false;
     const d = <u64>(c - 48);
     if (v > (0xFFFFFFFFFFFFFFFF - d) / 10) return false;
     v = v * 10 + d;
   }
-  parsedU64 = v;
+  digitsValue = v;
   return true;
 }
 
