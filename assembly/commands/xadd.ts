@@ -18,6 +18,13 @@ import { parseIntArg, argInt, parseIdArg, parseAddIdArg, idSeqGiven, syntaxError
 const TRIM_LIMIT_MAX: i64 = 1000000;
 
 export class TrimArgs {
+  reset(): TrimArgs {
+    this.strategy = TRIM_NONE; this.approx = false; this.maxlen = 0; this.minid.set(0, 0); this.limit = 0;
+    this.idGiven = false; this.seqGiven = true; this.id.set(0, 0); this.noMkStream = false;
+    this.policy = POLICY_KEEPREF; this.policyGiven = false;
+    this.idmpProducer = -1; this.idmpId = -1; this.idmpAuto = false;
+    return this;
+  }
   strategy: i32 = TRIM_NONE;
   approx: bool = false;
   maxlen: i64 = 0;
@@ -134,8 +141,11 @@ export function applyTrim(s: Stream, t: TrimArgs): i64 {
 }
 
 // XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
+// Reused per command: XADD is the hot path and must not allocate.
+const trimArgs = new TrimArgs();
+
 export function xaddCommand(c: Client, a: Args): void {
-  const t = new TrimArgs();
+  const t = trimArgs.reset();
   const idpos = parseTrimArgs(c, a, t, true);
   if (idpos < 0) return;
   const fieldPos = idpos + 1;
@@ -241,7 +251,7 @@ function writeExactTrim(s: Stream, t: TrimArgs): void {
 
 // XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count]
 export function xtrimCommand(c: Client, a: Args): void {
-  const t = new TrimArgs();
+  const t = trimArgs.reset();
   if (parseTrimArgs(c, a, t, false) < 0) return;
   const sv = lookupStream(c, a.str(1));
   if (sv == null) { if (lookupState != LOOKUP_WRONGTYPE) W.integer(0); return; }

@@ -37,13 +37,24 @@ export class Db {
 
   @inline get size(): i32 { return this.map.size; }
 
+  // One-entry cache: a client hammering one key (the common stream workload) skips hashing.
+  private cachedKey: string | null = null;
+  private cachedValue: Value | null = null;
+
   lookup(key: string): Value | null {
-    return this.map.has(key) ? this.map.get(key) : null;
+    if (this.cachedKey === key) return this.cachedValue;
+    const v = this.map.has(key) ? this.map.get(key) : null;
+    this.cachedKey = key;
+    this.cachedValue = v;
+    return v;
   }
+
+  @inline private forget(): void { this.cachedKey = null; this.cachedValue = null; }
 
   add(key: string, v: Value): void {
     account(<i64>key.length * 2 + KEY_OVERHEAD);
     this.map.set(key, v);
+    this.forget();
   }
 
   /** Replaces or adds, freeing the old value. */
@@ -51,6 +62,7 @@ export class Db {
     if (this.map.has(key)) {
       this.map.get(key).free();
       this.map.set(key, v);
+      this.forget();
     } else this.add(key, v);
   }
 
@@ -58,6 +70,7 @@ export class Db {
     if (!this.map.has(key)) return false;
     this.map.get(key).free();
     this.map.delete(key);
+    this.forget();
     release(<i64>key.length * 2 + KEY_OVERHEAD);
     return true;
   }
@@ -67,6 +80,7 @@ export class Db {
     if (!this.map.has(key)) return null;
     const v = this.map.get(key);
     this.map.delete(key);
+    this.forget();
     release(<i64>key.length * 2 + KEY_OVERHEAD);
     return v;
   }
@@ -78,5 +92,6 @@ export class Db {
       release(<i64>keys[i].length * 2 + KEY_OVERHEAD);
     }
     this.map.clear();
+    this.forget();
   }
 }

@@ -44,8 +44,23 @@ export class Args {
   /** Exact one-byte argument test (`*`, `~`, `$`, `>`, `+`). */
   @inline isChar(i: i32, c: u8): bool { return this.len(i) == 1 && load<u8>(this.ptr(i)) == c; }
 
-  /** The argument as a byte-per-char string: the form keys take in the keyspace. */
-  str(i: i32): string { return bytesToKey(this.ptr(i), this.len(i)); }
+  /** The argument as a byte-per-char string: the form keys take in the keyspace. The last string made
+   *  is reused when the next request names the same bytes, so repeated keys cost no allocation and
+   *  hit the keyspace's one-entry lookup cache. */
+  str(i: i32): string {
+    const p = this.ptr(i), n = this.len(i);
+    const last = lastKey;
+    if (last.length == n) {
+      const lp = changetype<usize>(last);
+      let same = true;
+      for (let k = 0; k < n; k++) {
+        if (load<u16>(lp + (<usize>k << 1)) != <u16>load<u8>(p + <usize>k)) { same = false; break; }
+      }
+      if (same) return last;
+    }
+    lastKey = bytesToKey(p, n);
+    return lastKey;
+  }
 
   /** Deep copy into one owned arena (for MULTI queues). */
   copy(): Args {
@@ -69,6 +84,8 @@ export class Args {
     if (this.arena != 0) { heap.free(this.arena); release(<i64>this.arenaBytes); this.arena = 0; }
   }
 }
+
+let lastKey: string = "";
 
 /** Keys live in the keyspace as strings with one UTF-16 code unit per byte: binary-safe and hashable. */
 export function bytesToKey(p: usize, n: i32): string {

@@ -68,6 +68,7 @@ export function unpark(c: Client, resume: bool): void {
 
 /** Called by every write that may serve blocked readers (signalKeyAsReady). */
 export function signalKey(dbId: i32, key: string): void {
+  if (waiters.size == 0) return;
   const wk = waitKey(dbId, key);
   if (!waiters.has(wk) || readySet.has(wk)) return;
   readySet.add(wk);

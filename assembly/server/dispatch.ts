@@ -46,8 +46,22 @@ export class Command {
 }
 
 export const commandTable = new Map<string, Command>();
+/** Allocation-free lookup: commands bucketed by name length and lowercase first byte. */
+const buckets = new Map<i32, Array<Command>>();
+@inline function bucketKey(len: i32, first: u8): i32 { return (len << 8) | <i32>first; }
 
-export function register(cmd: Command): Command { commandTable.set(cmd.name, cmd); return cmd; }
+export function register(cmd: Command): Command {
+  commandTable.set(cmd.name, cmd);
+  const k = bucketKey(cmd.name.length, <u8>cmd.name.charCodeAt(0));
+  if (!buckets.has(k)) buckets.set(k, new Array<Command>());
+  buckets.get(k).push(cmd);
+  return cmd;
+}
+
+function findIn(list: Array<Command>, a: Args, i: i32): Command | null {
+  for (let j = 0; j < list.length; j++) if (a.is(i, list[j].name)) return list[j];
+  return null;
+}
 
 export function registerSub(parent: Command, sub: Command): void {
   if (parent.subcommands == null) parent.subcommands = new Map<string, Command>();
@@ -64,10 +78,12 @@ function lowerName(p: usize, n: i32): string {
 
 /** Redis lookupCommand: base command, or its subcommand when it is a container. */
 function lookup(a: Args): Command | null {
-  const name = lowerName(a.ptr(0), a.len(0));
-  if (!commandTable.has(name)) return null;
-  const base = commandTable.get(name);
-  if (base.subcommands == null || a.count < 2) return base;
+  const n = a.len(0);
+  if (n == 0) return null;
+  const k = bucketKey(n, lower(load<u8>(a.ptr(0))));
+  if (!buckets.has(k)) return null;
+  const base = findIn(buckets.get(k), a, 0);
+  if (base == null || base.subcommands == null || a.count < 2) return base;
   const sub = lowerName(a.ptr(1), a.len(1));
   return base.subcommands!.has(sub) ? base.subcommands!.get(sub) : null;
 }
