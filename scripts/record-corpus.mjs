@@ -68,7 +68,7 @@ try {
       if (!print) return;
       console.log(`### ${c.name}   [${c.file}]`);
       for (const s of c.steps) {
-        const pre = (s.compare ? '' : '? ') + (s.conn !== 1 || s.mode !== 'sync' ? `@${s.conn}${s.mode === 'nowait' ? '&' : s.mode === 'await' ? '<' : ''} ` : '');
+        const pre = (s.compare ? '' : '? ') + (s.mask ? '~ ' : '') + (s.conn !== 1 || s.mode !== 'sync' ? `@${s.conn}${s.mode === 'nowait' ? '&' : s.mode === 'await' ? '<' : ''} ` : '');
         console.log(`${pre}${m.quoteArgs(s.args.map(m.latin1ToBytes))}`);
         if (s.expect != null) console.log(`    -> ${m.showBytes(s.expect)}`);
       }

@@ -62,11 +62,7 @@ function parseIdsBlock(a: Args, from: i32, nack: bool): IdsBlock | null {
       i += 1 + <i32>n;
       sawIds = true;
     } else {
-      // An ID where an option should be means numids was too small.
-      const probe = new StreamID();
-      if (sawIds && parseStreamId(a.ptr(i), a.len(i), probe, 0, true, false)) {
-        replyError("ERR The `numids` parameter must match the number of arguments");
-      } else syntaxError();
+      syntaxError();
       return null;
     }
   }
@@ -152,8 +148,8 @@ export function xnackCommand(c: Client, a: Args): void {
       n = g.createUnowned(id.ms, id.seq, nowMs);
       n.deliveryCount = 0;
     }
-    // Released entries look idle since the epoch: the next CLAIM / XAUTOCLAIM takes them first.
-    g.setDelivery(n!, 0);
+    // Released to the group: no owner, "idle -1"; the next CLAIM / XAUTOCLAIM takes them first.
+    g.release(n!);
     if (b.retrycount >= 0) n!.deliveryCount = <u64>b.retrycount;
     else if (b.mode == MODE_SILENT) { if (n!.deliveryCount > 0) n!.deliveryCount--; }
     else if (b.mode == MODE_FATAL) n!.deliveryCount = <u64>0x7fffffffffffffff;

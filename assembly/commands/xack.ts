@@ -135,14 +135,14 @@ export function xpendingCommand(c: Client, a: Args): void {
     const r = pel.at(i);
     if (r == null) continue;
     if (cmp(new StreamID(r.ms, r.seq), end) > 0) break;
-    const idle = <i64>(now - r.deliveryTime);
-    if (minidle != 0 && idle < minidle) continue;
+    const idle = r.deliveryTime < 0 ? -1 : <i64>(now - r.deliveryTime);
+    if (minidle != 0 && idle >= 0 && idle < minidle) continue;
     n++;
     count--;
     W.arrayLen(4);
     W.bulkId(r.ms, r.seq);
     W.bulkKey(r.consumer != null ? r.consumer!.name : "");
-    W.integer(idle < 0 ? 0 : idle);
+    W.integer(r.deliveryTime < 0 ? -1 : idle < 0 ? 0 : idle);
     W.integer(<i64>r.deliveryCount);
   }
   W.setDeferredArray(at, n);

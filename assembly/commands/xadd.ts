@@ -10,7 +10,7 @@ import { StreamID, cmpId, U64_MAX } from "../core/ids";
 import { Entry } from "../core/block";
 import { Stream, TRIM_NONE, TRIM_MAXLEN, TRIM_MINID } from "../core/stream";
 import { StreamValue } from "../core/keyspace";
-import { POLICY_KEEPREF, POLICY_DELREF, POLICY_ACKED, oldestReferenced, dropReferencesBelow } from "../core/groups";
+import { POLICY_KEEPREF, POLICY_DELREF, POLICY_ACKED, oldestReferenced, livePendingEntries, dropTrimmedReferences } from "../core/groups";
 import * as E from "../server/effects";
 import { Block } from "../core/block";
 import { parseIntArg, argInt, parseIdArg, parseAddIdArg, idSeqGiven, syntaxError, lookupStream, lookupState, LOOKUP_WRONGTYPE } from "./common";
@@ -127,16 +127,10 @@ export function applyTrim(s: Stream, t: TrimArgs): i64 {
     oldestReferenced(s, cap);
     return s.trim(t.strategy, <u64>t.maxlen, t.minid, t.approx, t.limit, scratchEntry, cap.ms, cap.seq);
   }
-  // DELREF: what the trim removes (a prefix of the live entries) loses its PEL references too.
-  const before = new StreamID();
-  const hadEntries = s.length > 0;
-  if (hadEntries) s.edgeId(true, before);
+  // DELREF: the entries the trim removes lose their PEL references too (dangling ones stay).
+  const candidates = livePendingEntries(s);
   const removed = s.trim(t.strategy, <u64>t.maxlen, t.minid, t.approx, t.limit, scratchEntry);
-  if (removed > 0 && hadEntries) {
-    const after = new StreamID(U64_MAX, U64_MAX);
-    if (s.length > 0) s.edgeId(true, after);
-    dropReferencesBelow(s, before.ms, before.seq, after.ms, after.seq);
-  }
+  if (removed > 0) dropTrimmedReferences(s, candidates);
   return removed;
 }
 

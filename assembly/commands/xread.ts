@@ -50,7 +50,13 @@ export function writeGroupRange(dbId: i32, key: string, s: Stream, g: Group, con
   while ((count == 0 || n < count) && it.next()) {
     const e = it.entry;
     advanceGroup(s, g, e.ms, e.seq);
-    writeEntry(e);
+    if (claimIdle >= 0) {
+      // With CLAIM every entry has the claimed-entry shape; new ones were never delivered: 0, 0.
+      W.arrayLen(4);
+      writeEntryParts(e);
+      W.integer(0);
+      W.integer(0);
+    } else writeEntry(e);
     if (!noack) effectClaim(dbId, key, g, g.deliver(e.ms, e.seq, consumer, now));
     n++;
   }
@@ -84,14 +90,15 @@ function claimIdle_(dbId: i32, key: string, s: Stream, g: Group, consumer: Consu
     const nack = picked[i];
     const it = new StreamIterator(s, nack.ms, nack.seq, nack.ms, nack.seq, false);
     if (!it.next()) { g.removeNack(nack); effectAck(dbId, key, g, nack.ms, nack.seq); continue; }
-    const idle = <i64>(now - nack.deliveryTime);
+    const idle = nack.deliveryTime < 0 ? -1 : <i64>(now - nack.deliveryTime);
+    const previous = nack.deliveryCount;
     nack.deliveryCount++;
     g.setDelivery(nack, now);
     g.assign(nack, consumer);
     W.arrayLen(4);
     writeEntryParts(it.entry);
     W.integer(idle);
-    W.integer(<i64>nack.deliveryCount);
+    W.integer(<i64>previous);
     effectClaim(dbId, key, g, nack);
     n++;
   }

@@ -100,6 +100,7 @@ export class Group {
   /** Moves a pending entry to `to` (no-op if it already owns it). */
   assign(n: Nack, to: Consumer): void {
     if (n.consumer === to) return;
+    if (n.deliveryTime < 0) n.deliveryTime = 0;
     if (n.consumer != null) n.consumer!.pel.remove(n.ms, n.seq);
     to.pel.insert(n);
     n.consumer = to;
@@ -120,6 +121,13 @@ export class Group {
     n!.deliveryCount = 1;
     this.setDelivery(n!, now);
     return n!;
+  }
+
+  /** XNACK: back to the group, owned by nobody, as if never delivered (delivery time -1, "idle -1"). */
+  release(n: Nack): void {
+    if (n.consumer != null) n.consumer!.pel.remove(n.ms, n.seq);
+    n.consumer = null;
+    this.setDelivery(n, -1);
   }
 
   /** XCLAIM FORCE: a pending entry with no owner yet. */
@@ -270,21 +278,32 @@ export function dropReferences(s: Stream, ms: u64, seq: u64): void {
   for (let i = 0; i < gs.length; i++) gs[i].ack(ms, seq);
 }
 
-/** Drops references to IDs in [from, to) from every PEL (DELREF after a trim). */
-export function dropReferencesBelow(s: Stream, fromMs: u64, fromSeq: u64, toMs: u64, toSeq: u64): void {
-  if (s.groups == null) return;
+/** Pending entries whose stream entry exists (before a DELREF trim: the ones it may remove). */
+export function livePendingEntries(s: Stream): Array<Nack> {
+  const out = new Array<Nack>();
+  if (s.groups == null) return out;
   const gs = s.groups!.values();
   for (let i = 0; i < gs.length; i++) {
-    const pel = gs[i].pel;
-    const doomed = new Array<Nack>();
-    for (let k = pel.lowerBound(fromMs, fromSeq); k < pel.slots; k++) {
-      const r = pel.at(k);
-      if (r == null) continue;
-      if (cmpId(r.ms, r.seq, toMs, toSeq) >= 0) break;
-      doomed.push(r);
-    }
-    for (let k = 0; k < doomed.length; k++) gs[i].removeNack(doomed[k]);
+    const list = gs[i].pel.list();
+    for (let k = 0; k < list.length; k++) if (entryExists(s, list[k].ms, list[k].seq)) out.push(list[k]);
   }
+  return out;
+}
+
+/** After a DELREF trim: the references whose entries the trim removed go from their PELs. */
+export function dropTrimmedReferences(s: Stream, candidates: Array<Nack>): void {
+  for (let k = 0; k < candidates.length; k++) {
+    const n = candidates[k];
+    if (entryExists(s, n.ms, n.seq)) continue;
+    const g = groupOwningPel(s, n);
+    if (g != null) g.removeNack(n);
+  }
+}
+
+function groupOwningPel(s: Stream, n: Nack): Group | null {
+  const gs = s.groups!.values();
+  for (let i = 0; i < gs.length; i++) if (gs[i].pel.find(n.ms, n.seq) === n) return gs[i];
+  return null;
 }
 
 /** The oldest ID some group still needs (ACKED trims stop before it); max when none. */
@@ -294,8 +313,13 @@ export function oldestReferenced(s: Stream, out: StreamID): void {
   const gs = s.groups!.values();
   for (let i = 0; i < gs.length; i++) {
     const g = gs[i];
-    const f = g.pel.first();
-    if (f != null && cmpId(f.ms, f.seq, out.ms, out.seq) < 0) out.set(f.ms, f.seq);
+    // The oldest pending entry that still exists (dangling references protect nothing).
+    for (let k = 0; k < g.pel.slots; k++) {
+      const r = g.pel.at(k);
+      if (r == null) continue;
+      if (cmpId(r.ms, r.seq, out.ms, out.seq) >= 0) break;
+      if (entryExists(s, r.ms, r.seq)) { out.set(r.ms, r.seq); break; }
+    }
     const next = g.lastId.clone();
     if (next.incr() && cmpId(next.ms, next.seq, out.ms, out.seq) < 0) out.copyFrom(next);
   }

@@ -49,6 +49,15 @@ function writeKey(w: CommandWriter, key: string, v: Value): void {
     const g = gs[i];
     w.begin(7); w.argAscii("XGROUP"); w.argAscii("CREATE"); w.argKey(key); w.argKey(g.name);
     w.argId(g.lastId.ms, g.lastId.seq); w.argAscii("ENTRIESREAD"); w.argI64(g.entriesRead);
+    // Entries released with XNACK belong to nobody: restore them the same way.
+    const all = g.pel.list();
+    for (let k = 0; k < all.length; k++) {
+      const n = all[k];
+      if (n.consumer != null) continue;
+      w.begin(11); w.argAscii("XNACK"); w.argKey(key); w.argKey(g.name); w.argAscii("FAIL");
+      w.argAscii("IDS"); w.argAscii("1"); w.argId(n.ms, n.seq);
+      w.argAscii("RETRYCOUNT"); w.argU64(n.deliveryCount); w.argAscii("FORCE");
+    }
     const cs = g.sortedConsumers();
     for (let j = 0; j < cs.length; j++) {
       const cons = cs[j];

@@ -11,6 +11,8 @@
  *   @1& XREAD BLOCK 0 STREAMS s $   send without waiting for the reply (blocking commands)
  *   @1<                          await connection 1's next pending reply and compare it
  *   ? HELLO 3                    run but do not compare the reply (clock / client-id dependent)
+ *   ~ XPENDING s g - + 10        compare after masking clock-dependent integers (`maskTimes`):
+ *                                wall-clock timestamps and idle times; combines with @N / @N<
  *   => $3\r\n1-1\r\n             (cases-newer only) the expected raw reply of the command above,
  *                                with the escapes of a double-quoted redis-cli string
  *
@@ -37,10 +39,14 @@
  *   mode "await":  `args` is []; read the next reply of the connection's oldest unanswered
  *                  "nowait" command, compare with `expect`.
  * - compare false: run the step but ignore the reply; `expect` is null (keeps the file stable).
+ * - "mask": "time" (optional; only present on `~` steps): compare `maskTimes(expected)` with
+ *   `maskTimes(reply)`. The recorder stores the masked reply, so `expect` contains the placeholders
+ *   `:T` / `:I` instead of digits there (it is no longer valid RESP). Absent = no mask.
  *
  * COMPARISON: byte equality, with one allowed relaxation (`normalizeReply`): the integer after
  * `$16\r\nradix-tree-nodes\r\n` (XINFO STREAM; Redis's internal rax node count) may be ignored by
- * replacing it with 0 on both sides. Runners against redis-server compare strictly.
+ * replacing it with 0 on both sides. Runners against redis-server compare strictly — except on
+ * steps with "mask": "time", where both sides go through `maskTimes` first (every runner).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -60,7 +66,12 @@ export interface Step {
   line?: number;
   /** Hand-written expectation (cases-newer only), byte string. */
   expect?: string | null;
+  /** `~` prefix: compare after `maskTimes`. */
+  mask?: StepMask;
 }
+
+/** Reply masks a step may ask for (`~` prefix → 'time'). */
+export type StepMask = 'time';
 
 export interface Case {
   name: string;
@@ -75,6 +86,8 @@ export interface RecordedStep {
   compare: boolean;
   /** Raw reply bytes as a byte string, or null (nowait steps, compare=false steps). */
   expect: string | null;
+  /** Present only on masked steps: compare `maskTimes` of both sides; `expect` is stored masked. */
+  mask?: StepMask;
 }
 
 export interface RecordedCase {
@@ -190,10 +203,16 @@ export function parseCaseFile(text: string, file: string, opts: { inlineExpect?:
     let compare = true;
     let conn = 1;
     let mode: StepMode = 'sync';
-    // prefixes in any order: "? " and "@N" / "@N&" / "@N<"
+    let mask: StepMask | undefined;
+    // prefixes in any order: "? ", "~ " and "@N" / "@N&" / "@N<"
     for (;;) {
       if (rest.startsWith('? ') || rest === '?') {
         compare = false;
+        rest = rest.slice(1).trimStart();
+        continue;
+      }
+      if (rest.startsWith('~ ') || rest === '~') {
+        mask = 'time';
         rest = rest.slice(1).trimStart();
         continue;
       }
@@ -218,7 +237,11 @@ export function parseCaseFile(text: string, file: string, opts: { inlineExpect?:
     } else if (!args.length) {
       throw new Error(`${where}: empty command`);
     }
+    if (mask && (!compare || mode === 'nowait')) {
+      throw new Error(`${where}: '~' only applies to a compared reply (a sync or '@N<' step without '?')`);
+    }
     const step: Step = { conn, mode, args, compare, line: lineNo };
+    if (mask) step.mask = mask;
     cur.steps.push(step);
   }
   for (const c of cases) validateCase(c);
@@ -275,7 +298,9 @@ export function loadNewerCases(dir = NEWER_CASES_DIR): RecordedCase[] {
       if (s.mode !== 'nowait' && s.compare && s.expect == null) {
         throw new Error(`${c.file}:${s.line}: missing '=>' expectation`);
       }
-      return { conn: s.conn, mode: s.mode, args: s.args, compare: s.compare, expect: s.expect ?? null };
+      const r: RecordedStep = { conn: s.conn, mode: s.mode, args: s.args, compare: s.compare, expect: s.expect ?? null };
+      if (s.mask) r.mask = s.mask;
+      return r;
     }),
   }));
 }
@@ -292,7 +317,8 @@ export function formatExpected(cases: RecordedCase[]): string {
     c.steps.forEach((s, si) => {
       const step =
         `{"conn": ${s.conn}, "mode": ${JSON.stringify(s.mode)}, "args": ${JSON.stringify(s.args)}, ` +
-        `"compare": ${s.compare}, "expect": ${JSON.stringify(s.expect)}}`;
+        `"compare": ${s.compare}, "expect": ${JSON.stringify(s.expect)}` +
+        (s.mask ? `, "mask": ${JSON.stringify(s.mask)}}` : '}');
       out.push(`    ${step}${si < c.steps.length - 1 ? ',' : ''}`);
     });
     out.push(`  ]}${ci < cases.length - 1 ? ',' : ''}`);
@@ -365,6 +391,49 @@ export function normalizeReply(raw: string): string {
   return raw.replace(RAX_NODES, '$1:0\r\n');
 }
 
+/*
+ * TIME MASK (`~` steps, "mask": "time"). Replies that contain the server clock differ from run to
+ * run; on masked steps three substitutions are applied, in this order, to both the expectation and
+ * the reply (byte strings; each pattern is valid for JS and Python `re` alike):
+ *
+ *   T  wall-clock timestamps: every RESP integer with 13 or more digits (>= 10^12 ms, i.e. after
+ *      2001-09-09) becomes `:T`. XINFO STREAM FULL `seen-time` and delivery times, 7.2 `active-time`.
+ *        /(?<![^\n]):\d{13,}\r\n/  ->  ':T\r\n'
+ *   I  idle values announced by a key: the integer after the bulk string `idle` or `inactive`
+ *      (XINFO CONSUMERS, RESP2 flat array or RESP3 map) becomes `:I`.
+ *        /((?<![^\n])\$4\r\nidle\r\n|(?<![^\n])\$8\r\ninactive\r\n):-?\d+\r\n/  ->  group 1 + ':I\r\n'
+ *   I  idle values in 4-element pending items: in an array of exactly 4 elements whose first element
+ *      is a bulk stream ID (`ms-seq`), whose second is a bulk string or a flat array of bulk strings,
+ *      and whose 4th is an integer, the 3rd element (an integer) becomes `:I`. These are XPENDING's
+ *      extended items [id, consumer, idle, delivery-count] and XREADGROUP ... CLAIM's claimed
+ *      entries [id, [field, value, ...], idle, delivery-count] (8.4).
+ *        /((?<![^\n])\*4\r\n\$\d+\r\n\d+-\d+\r\n(?:\$\d+\r\n[^\r\n]*\r\n|\*\d+\r\n(?:\$\d+\r\n[^\r\n]*\r\n)*)):-?\d+(?=\r\n:)/
+ *          ->  group 1 + ':I'
+ *
+ * `(?<![^\n])` = "at the start of a RESP line" (start of the reply or right after LF).
+ * The patterns assume bulk strings without CR/LF in masked replies (keep field names and values of
+ * such cases plain). Every other byte — delivery counts, IDs, deterministic times such as
+ * `XCLAIM ... TIME 1000` (< 10^12, kept) — is still compared exactly. Masks never need sleeps:
+ * make entries "old" with `XCLAIM ... IDLE ms` / `TIME ms` instead of waiting.
+ */
+const MASK_TIME_T = /(?<![^\n]):\d{13,}\r\n/g;
+const MASK_TIME_KEYED = /((?<![^\n])\$4\r\nidle\r\n|(?<![^\n])\$8\r\ninactive\r\n):-?\d+\r\n/g;
+const MASK_TIME_ITEM =
+  /((?<![^\n])\*4\r\n\$\d+\r\n\d+-\d+\r\n(?:\$\d+\r\n[^\r\n]*\r\n|\*\d+\r\n(?:\$\d+\r\n[^\r\n]*\r\n)*)):-?\d+(?=\r\n:)/g;
+
+/** The "time" mask of `~` steps (see above). Idempotent; placeholders `:T` and `:I`. */
+export function maskTimes(raw: string): string {
+  return raw
+    .replace(MASK_TIME_T, ':T\r\n')
+    .replace(MASK_TIME_KEYED, '$1:I\r\n')
+    .replace(MASK_TIME_ITEM, '$1:I');
+}
+
+/** Applies a step's mask (if any). */
+export function applyMask(raw: string, mask: StepMask | undefined): string {
+  return mask === 'time' ? maskTimes(raw) : raw;
+}
+
 export interface CheckOptions extends RunOptions {
   /** Applied to expectation and reply before comparing (e.g. `normalizeReply`). Default: none. */
   normalize?: (raw: string) => string;
@@ -383,7 +452,10 @@ export async function checkCase(
     const s = c.steps[i];
     if (s.mode === 'nowait' || !s.compare || s.expect == null) continue;
     const got = bytesToLatin1(results[i].got!);
-    if (norm(got) !== norm(s.expect)) diffs.push({ index: i, args: s.args, conn: s.conn, expect: s.expect, got });
+    const mask = (s as RecordedStep).mask;
+    if (norm(applyMask(got, mask)) !== norm(applyMask(s.expect, mask))) {
+      diffs.push({ index: i, args: s.args, conn: s.conn, expect: s.expect, got });
+    }
   }
   return diffs;
 }
@@ -499,13 +571,16 @@ export async function recordAgainstRedis(
         file: c.file,
         steps: results.map(({ step, got }) => {
           if (got && replyLength(got, 0, got.length) !== got.length) throw new Error('framing bug');
-          return {
+          const mask = (step as Step).mask;
+          const rs: RecordedStep = {
             conn: step.conn,
             mode: step.mode,
             args: step.args,
             compare: step.compare,
-            expect: step.mode === 'nowait' || !step.compare ? null : bytesToLatin1(got!),
+            expect: step.mode === 'nowait' || !step.compare ? null : applyMask(bytesToLatin1(got!), mask),
           };
+          if (mask) rs.mask = mask;
+          return rs;
         }),
       };
       opts.onCase?.(rc);

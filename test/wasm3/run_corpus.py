@@ -137,6 +137,8 @@ def run_case(wasm: bytes, case: Dict[str, Any], encoding: str, verbose: bool) ->
         if compare:
             res.compared += 1
             want_b = _bytes_of(want, encoding)
+            if step.get("mask") == "time":
+                got, want_b = mask_times(got), mask_times(want_b)
             if got != want_b:
                 msg = "%s\n      expected: %s\n      got:      %s" % (label, show(want_b), show(got))
                 if got is not None:
@@ -249,6 +251,13 @@ def split_args(line: str) -> List[bytes]:
         out.append(bytes(cur))
 
 
+def mask_times(b: bytes) -> bytes:
+    """The corpus time mask (test/conformance/README.md, *Time mask*): wall-clock ms → T, idle values → I."""
+    b = re.sub(rb'(?<![^\n]):\d{13,}\r\n', b':T\r\n', b)
+    b = re.sub(rb'((?<![^\n])\$4\r\nidle\r\n|(?<![^\n])\$8\r\ninactive\r\n):-?\d+\r\n', rb'\1:I\r\n', b)
+    return re.sub(rb'((?<![^\n])\*4\r\n\$\d+\r\n\d+-\d+\r\n(?:\$\d+\r\n[^\r\n]*\r\n|\*\d+\r\n(?:\$\d+\r\n[^\r\n]*\r\n)*)):-?\d+(?=\r\n:)', rb'\1:I', b)
+
+
 def load_newer_cases(d: str = NEWER_DIR) -> List[Dict[str, Any]]:
     """test/conformance/cases-newer/*.txt (format: test/conformance/corpus.ts) as corpus cases."""
     cases: List[Dict[str, Any]] = []
@@ -269,10 +278,13 @@ def load_newer_cases(d: str = NEWER_DIR) -> List[Dict[str, Any]]:
                     text = line[2:].strip()
                     cur["steps"][-1]["expect"] = split_args('"' + text.replace('"', '\\"') + '"')[0]
                     continue
-                compare, conn, mode = True, 1, "sync"
+                compare, conn, mode, mask = True, 1, "sync", None
                 while True:
                     if line == "?" or line.startswith("? "):
                         compare, line = False, line[1:].lstrip()
+                        continue
+                    if line.startswith("~ "):
+                        mask, line = "time", line[1:].lstrip()
                         continue
                     m = re.match(r"^@(\d+)([&<]?)(?=\s|$)", line)
                     if m:
@@ -281,8 +293,10 @@ def load_newer_cases(d: str = NEWER_DIR) -> List[Dict[str, Any]]:
                         line = line[m.end():].lstrip()
                         continue
                     break
-                cur["steps"].append({"conn": conn, "mode": mode, "args": split_args(line),
-                                     "compare": compare, "expect": None})
+                step = {"conn": conn, "mode": mode, "args": split_args(line), "compare": compare, "expect": None}
+                if mask:
+                    step["mask"] = mask
+                cur["steps"].append(step)
     return cases
 
 
