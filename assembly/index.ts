@@ -14,6 +14,8 @@ import { readEffects, setEffectsEnabled, setEffectsWanted, forgetDb } from "./se
 import { CommandWriter } from "./resp/command-writer";
 import { writeSnapshot } from "./server/snapshot";
 import { dirty } from "./server/state";
+import { xaddBatch } from "./server/fastpath";
+import { serveBlockedAfterWrite } from "./server/dispatch";
 
 const SCRATCH_CAP: i32 = 65536;
 const SCRATCH: usize = memory.data(SCRATCH_CAP, 16);
@@ -186,3 +188,16 @@ export function rv_conn_set_addr(conn: i32, len: i32): void {
 
 /** Scratch holds the host's INFO lines: "section\tfield:value\n" each. */
 export function rv_set_host_info(len: i32): void { setHostInfo(SCRATCH, len); }
+
+/**
+ * Typed fast path: XADD * of many entries sharing one field list (layout in server/fastpath.ts).
+ * Returns how many were added (their IDs are then in scratch as u64 pairs) or a negative code:
+ * -1 WRONGTYPE, -2 OOM, -3 malformed, -4 IDs exhausted, -5 connection busy (MULTI / blocked).
+ */
+export function rv_xadd_batch(conn: i32, len: i32, now: f64): i32 {
+  if (!clients.has(conn)) return -3;
+  setNow(now);
+  const n = xaddBatch(clients.get(conn), SCRATCH, len < SCRATCH_CAP ? len : SCRATCH_CAP);
+  if (n > 0) { serveBlockedAfterWrite(); drainResumed(null); }
+  return n;
+}

@@ -38,6 +38,8 @@ export interface RivuletExports {
   rv_status?(conn: number): number;
   /** The connection replays an AOF / snapshot: no effects, never refused for memory. */
   rv_set_loading?(conn: number, on: number): void;
+  /** Typed fast path: XADD * of many entries in one crossing (layout: assembly/server/fastpath.ts). */
+  rv_xadd_batch?(conn: number, len: number, now: number): number;
   /** Turns the effect stream on (1) or off (0, the default). */
   rv_effects_enable?(on: number): void;
   /** Moves up to scratch-cap bytes of pending effects (RESP commands) into scratch; 0 when none. */

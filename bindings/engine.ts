@@ -1,4 +1,5 @@
 import { FeedStatus, UNBLOCK_TIMEOUT } from './abi.js';
+import { xaddBatch } from './batch.js';
 import { Connection, ConnState } from './connection.js';
 import { EngineClosedError, ConnectionClosedError } from './errors.js';
 import { compileModule, type WasmSource } from './loader.js';
@@ -277,6 +278,19 @@ export class Host {
     }
   }
 
+  /**
+   * Runs `rv_xadd_batch` for a connection with `len` bytes already in scratch; `collect` reads the IDs
+   * from scratch before the host drains anything else through it.
+   */
+  xaddBatch(conn: number, len: number, collect: (added: number) => void): void {
+    this.check();
+    const n = this.raw.xaddBatch(conn, len, this.clock());
+    collect(n);
+    this.#mayBeReady = true;
+    this.#dirty = true;
+    this.#settle();
+  }
+
   #settle(): void {
     if (this.#mayBeReady) this.#pump();
     this.#effects();
@@ -392,6 +406,16 @@ export class Engine {
    */
   tick(now: number = this.#host.clock()): number {
     return this.#host.tick(now);
+  }
+
+  /**
+   * Typed fast path for producers: appends `rows` to stream `key` as `XADD key * field value ...`
+   * entries sharing the field names `fields`, many per boundary crossing and without RESP, and
+   * returns their IDs. Same rules as XADD (IDs, OOM, waking blocked readers, effects). The
+   * connection must not be inside MULTI or blocked.
+   */
+  xaddBatch(conn: Connection, key: string, fields: readonly string[], rows: readonly (readonly (string | number)[])[]): string[] {
+    return xaddBatch(this.#host, conn.id, key, fields, rows);
   }
 
   /** Bytes the engine accounts as used (INFO used_memory). */

@@ -169,6 +169,11 @@ export class RawEngine {
     this.#call(this.exports.rv_set_loading, 'rv_set_loading', conn, on ? 1 : 0);
   }
 
+  /** `rv_xadd_batch`: entries added (IDs in scratch as u64 pairs) or a negative code. */
+  xaddBatch(conn: number, len: number, now: number): number {
+    return this.#call(this.exports.rv_xadd_batch, 'rv_xadd_batch', conn, len, now);
+  }
+
   /** `rv_effects_enable`: effects are produced only after this is called with 1. */
   effectsEnable(on: boolean): void {
     this.#call(this.exports.rv_effects_enable, 'rv_effects_enable', on ? 1 : 0);

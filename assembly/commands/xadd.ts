@@ -137,6 +137,7 @@ export function applyTrim(s: Stream, t: TrimArgs): i64 {
 // XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
 // Reused per command: XADD is the hot path and must not allocate.
 const trimArgs = new TrimArgs();
+const autoId = new StreamID();
 
 export function xaddCommand(c: Client, a: Args): void {
   const t = trimArgs.reset();
@@ -188,10 +189,8 @@ export function xaddCommand(c: Client, a: Args): void {
       ms = last.ms; seq = last.seq + 1;
     } else { ms = t.id.ms; seq = 0; }
   } else {
-    const now = commandTimeMs();
-    if (now > last.ms) { ms = now; seq = 0; }
-    else if (last.seq == U64_MAX) { ms = last.ms + 1; seq = 0; }
-    else { ms = last.ms; seq = last.seq + 1; }
+    s.nextAutoId(commandTimeMs(), autoId);
+    ms = autoId.ms; seq = autoId.seq;
   }
   if (cmpId(ms, seq, last.ms, last.seq) <= 0) {
     if (created) sv!.free();

@@ -84,6 +84,17 @@ export class Stream {
 
   constructor() { account(STREAM_OVERHEAD); }
 
+  /** The ID `XADD *` generates at time nowMs (streamNextID): never smaller than the last ID, even when
+   *  the clock goes back. False when the last ID is the maximum. */
+  nextAutoId(nowMs: u64, out: StreamID): bool {
+    const last = this.lastId;
+    if (last.isMax()) return false;
+    if (nowMs > last.ms) out.set(nowMs, 0);
+    else if (last.seq == U64_MAX) out.set(last.ms + 1, 0);
+    else out.set(last.ms, last.seq + 1);
+    return true;
+  }
+
   /** Appends an entry with an ID already checked to be > lastId. Node splitting follows
    *  streamAppendItem: a new block when the tail's listpack weight plus the new field/value bytes
    *  reaches maxBytes, or when the tail holds maxEntries entries (tombstones included). */

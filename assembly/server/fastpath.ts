@@ -1,0 +1,113 @@
+// Typed fast path: many XADD * entries in one boundary crossing, without RESP on either side.
+// It is XADD's rule, not a second one: the same stream layer (nextAutoId, append), the same OOM
+// refusal, blocked-reader wake-up, dirty counter and effects (one `XADD key <id> ...` per entry).
+//
+// ╒═══════════════ rv_xadd_batch scratch layout (little-endian u32 lengths) ═══════════════╕
+//   u32 keyLen │ key │ u32 nfields │ nfields × (u32 len │ field name)
+//   u32 count  │ count × nfields × (u32 len │ value)
+// ╘═════════════════════════════════════════════════════════════════════════════════════════╛
+// On success the IDs are written back to scratch as count × (u64 ms, u64 seq).
+import { Client } from "./client";
+import { Args } from "../resp/args";
+import { ByteBuffer } from "../util/buffer";
+import { config, commandTimeMs, addDirty } from "./state";
+import { outOfMemory } from "./dispatch";
+import { signalKey } from "./blocking";
+import * as E from "./effects";
+import { StreamValue, TYPE_STREAM } from "../core/keyspace";
+import { StreamID } from "../core/ids";
+import { bytesToKey } from "../resp/args";
+
+export const BATCH_WRONGTYPE: i32 = -1;
+export const BATCH_OOM: i32 = -2;
+export const BATCH_MALFORMED: i32 = -3;
+export const BATCH_EXHAUSTED: i32 = -4;
+export const BATCH_BUSY: i32 = -5;
+
+const entryArgs = new Args();
+const ids = new ByteBuffer();
+const id = new StreamID();
+
+/** Reads a u32 length at `at`; -1 if it or its bytes would pass `end`. */
+@inline function lengthAt(p: usize, at: i32, end: i32): i32 {
+  if (at + 4 > end) return -1;
+  const n = load<u32>(p + <usize>at);
+  return n > <u32>(end - at - 4) ? -1 : <i32>n;
+}
+
+export function xaddBatch(c: Client, p: usize, len: i32): i32 {
+  if (c.inMulti || c.blocked != null || c.loading) return BATCH_BUSY;
+  let at = 0;
+  const keyLen = lengthAt(p, at, len);
+  if (keyLen < 0) return BATCH_MALFORMED;
+  const keyPtr = p + <usize>(at + 4);
+  at += 4 + keyLen;
+  if (at + 4 > len) return BATCH_MALFORMED;
+  const nfields = <i32>load<u32>(p + <usize>at);
+  at += 4;
+  if (nfields < 1 || nfields > 4096) return BATCH_MALFORMED;
+  const fieldsAt = at;
+  for (let f = 0; f < nfields; f++) {
+    const n = lengthAt(p, at, len);
+    if (n < 0) return BATCH_MALFORMED;
+    at += 4 + n;
+  }
+  if (at + 4 > len) return BATCH_MALFORMED;
+  const count = <i32>load<u32>(p + <usize>at);
+  at += 4;
+  const valuesAt = at;
+  // Validate every length before anything is written: a malformed batch changes nothing.
+  for (let i = 0; i < count; i++) {
+    for (let f = 0; f < nfields; f++) {
+      const n = lengthAt(p, at, len);
+      if (n < 0) return BATCH_MALFORMED;
+      at += 4 + n;
+    }
+  }
+  if (count == 0) return 0;
+  const key = bytesToKey(keyPtr, keyLen);
+  const v = c.db.lookup(key);
+  if (v != null && v.type != TYPE_STREAM) return BATCH_WRONGTYPE;
+  if ((config.maxmemory > 0 || config.pageBudget > 0) && outOfMemory()) {
+    __collect();
+    if (outOfMemory()) return BATCH_OOM;
+  }
+  let sv: StreamValue;
+  if (v == null) { sv = new StreamValue(); c.db.add(key, sv); } else sv = changetype<StreamValue>(v);
+  const s = sv.stream;
+  const now = commandTimeMs();
+  ids.clear();
+  at = valuesAt;
+  let added = 0;
+  E.beginUnit();
+  for (let i = 0; i < count; i++) {
+    if (!s.nextAutoId(now, id)) break;
+    entryArgs.reset();
+    let fa = fieldsAt;
+    for (let f = 0; f < nfields; f++) {
+      const fn = <i32>load<u32>(p + <usize>fa);
+      entryArgs.push(p + <usize>(fa + 4), fn);
+      fa += 4 + fn;
+      const vn = <i32>load<u32>(p + <usize>at);
+      entryArgs.push(p + <usize>(at + 4), vn);
+      at += 4 + vn;
+    }
+    s.append(id.ms, id.seq, entryArgs, 0, nfields, config.streamNodeMaxEntries, config.streamNodeMaxBytes);
+    if (E.effectsEnabled()) {
+      E.effect(3 + 2 * nfields, c.db.id);
+      E.argAscii("XADD"); E.argKey(key); E.argId(id.ms, id.seq);
+      for (let k = 0; k < entryArgs.count; k++) E.arg(entryArgs.ptr(k), entryArgs.len(k));
+    }
+    ids.reserve(16);
+    store<u64>(ids.ptr + <usize>ids.len, id.ms);
+    store<u64>(ids.ptr + <usize>ids.len + 8, id.seq);
+    ids.len += 16;
+    added++;
+  }
+  E.endUnit();
+  if (added == 0) return BATCH_EXHAUSTED;
+  addDirty(added);
+  signalKey(c.db.id, key);
+  memory.copy(p, ids.ptr, <usize>ids.len);
+  return added;
+}
