@@ -1,6 +1,7 @@
 import { AbortError, ConnectionClosedError } from './errors.js';
 import { decodeReply, replyLength, ReplyError, type CommandArg, type RespValue } from './resp.js';
-import { StreamCommands, type Awaitable, type CallOptions } from './streams.js';
+import { GroupCommands } from './groups.js';
+import type { Awaitable, CallOptions } from './streams.js';
 import type { Host } from './engine.js';
 
 /** How a request's reply is delivered. */
@@ -223,8 +224,12 @@ function checkArgs(args: readonly CommandArg[]): void {
  * const raw = await conn.callRaw('XRANGE', 's', '-', '+');       // Uint8Array, exact RESP bytes
  * const next = conn.xread({ s: '$' }, { block: 0, signal });     // Promise, woken by a write
  * ```
+ *
+ * Typed helpers: the stream commands (`xadd`, `xrange`, `xread`, …, see `StreamCommands`) and the
+ * consumer-group commands (`xgroupCreate`, `xreadgroup`, `xack`, `xpending`, `xclaim`,
+ * `xautoclaim`, `xinfoStream`, …, see `GroupCommands`).
  */
-export class Connection extends StreamCommands {
+export class Connection extends GroupCommands {
   readonly #state: ConnState;
 
   /** Use `engine.connect()`. */

@@ -26,6 +26,20 @@ export type StreamFields =
   | Readonly<Record<string, string | number>>
   | ReadonlyArray<readonly [string, string | number]>;
 
+/**
+ * What happens to consumer-group references of the entries a command deletes (Redis 8.2):
+ * `KEEPREF` (the default) leaves them in the PELs, dangling; `DELREF` removes them from every group's
+ * PEL; `ACKED` deletes only entries that every group has delivered and none still has pending.
+ */
+export type DeletionPolicy = 'KEEPREF' | 'DELREF' | 'ACKED';
+
+/**
+ * Idempotent production (`XADD … IDMP producer id` / `IDMPAUTO producer`, Redis 8.6): a producer's
+ * repeated message (same idempotent ID, or with `auto` the same content) is not added again; XADD
+ * then returns the ID of the entry added the first time. Configured per stream with `xcfgset`.
+ */
+export type IdmpOptions = { producer: string; id: string } | { producer: string; auto: true };
+
 /** Trimming, as in `XADD … [MAXLEN|MINID [=|~] threshold [LIMIT count]]` and `XTRIM`. */
 export interface TrimOptions {
   /** Keep at most this many entries. */
@@ -36,6 +50,8 @@ export interface TrimOptions {
   approx?: boolean;
   /** `LIMIT count`: cap on entries evicted per call (only with `approx`). */
   limit?: number;
+  /** `KEEPREF | DELREF | ACKED` (Redis 8.2): what happens to group references of trimmed entries. */
+  policy?: DeletionPolicy;
 }
 
 /** Options of {@link StreamCommands.xadd}. */
@@ -44,6 +60,8 @@ export interface XAddOptions extends TrimOptions {
   id?: string;
   /** Do not create the stream when it is missing (`xadd` then returns null). */
   nomkstream?: boolean;
+  /** `IDMP producer id` / `IDMPAUTO producer` (Redis 8.6): drop duplicates of a producer's messages. */
+  idmp?: IdmpOptions;
 }
 
 /** An entry with its fields as an object (a repeated field name keeps its last value). */
@@ -90,7 +108,8 @@ function setField(rec: Record<string, string>, k: string, v: string): void {
   else rec[k] = v;
 }
 
-function toEntry(item: RespValue, pairs: boolean): StreamEntry | StreamEntryPairs {
+/** One `[id, [field, value, …]]` reply item as an entry (internal; shared with the group helpers). */
+export function toEntry(item: RespValue, pairs: boolean): StreamEntry | StreamEntryPairs {
   const [id, flat] = item as [string, RespValue[] | null];
   const list = flat ?? [];
   if (pairs) {
@@ -122,6 +141,14 @@ function toStreamReads(reply: RespValue, pairs: boolean): StreamRead<StreamEntry
   return out;
 }
 
+const POLICIES: readonly string[] = ['KEEPREF', 'DELREF', 'ACKED'];
+
+/** Checks a {@link DeletionPolicy} (internal; shared with the group helpers). */
+export function checkPolicy(policy: string, cmd: string): string {
+  if (!POLICIES.includes(policy)) throw new TypeError(`rivulet: ${cmd} policy must be KEEPREF, DELREF or ACKED, not ${String(policy)}`);
+  return policy;
+}
+
 function pushTrim(args: CommandArg[], opts: TrimOptions, required: boolean, cmd: string): void {
   const { maxlen, minid, approx, limit } = opts;
   if (maxlen !== undefined && minid !== undefined) {
@@ -146,12 +173,21 @@ export abstract class StreamCommands {
   abstract command(args: readonly CommandArg[], options?: CallOptions): Awaitable<RespValue>;
 
   /**
-   * `XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT n]] <id|*> field value …`.
-   * Returns the new entry's ID, or null with `nomkstream` when the stream does not exist.
+   * `XADD key [NOMKSTREAM] [KEEPREF|DELREF|ACKED] [IDMP producer id | IDMPAUTO producer]
+   * [MAXLEN|MINID [=|~] threshold [LIMIT n]] <id|*> field value …`.
+   * Returns the new entry's ID (with `idmp`, a duplicate returns the ID of the first one), or null
+   * with `nomkstream` when the stream does not exist.
    */
   xadd(key: string, fields: StreamFields, opts: XAddOptions = {}): Awaitable<string | null> {
     const args: CommandArg[] = ['XADD', key];
     if (opts.nomkstream) args.push('NOMKSTREAM');
+    if (opts.policy !== undefined) args.push(checkPolicy(opts.policy, 'xadd'));
+    const idmp = opts.idmp;
+    if (idmp !== undefined) {
+      if ('auto' in idmp && idmp.auto) args.push('IDMPAUTO', idmp.producer);
+      else if ('id' in idmp && typeof idmp.id === 'string') args.push('IDMP', idmp.producer, idmp.id);
+      else throw new TypeError('rivulet: xadd idmp is { producer, id } or { producer, auto: true }');
+    }
     pushTrim(args, opts, false, 'xadd');
     args.push(opts.id ?? '*');
     if (Array.isArray(fields)) {
@@ -218,10 +254,14 @@ export abstract class StreamCommands {
     return this.command(['XDEL', key, ...ids]) as Awaitable<number>;
   }
 
-  /** `XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT n]`: how many entries were evicted. */
+  /**
+   * `XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT n] [KEEPREF|DELREF|ACKED]`: how many entries were
+   * evicted.
+   */
   xtrim(key: string, opts: TrimOptions): Awaitable<number> {
     const args: CommandArg[] = ['XTRIM', key];
     pushTrim(args, opts, true, 'xtrim');
+    if (opts.policy !== undefined) args.push(checkPolicy(opts.policy, 'xtrim'));
     return this.command(args) as Awaitable<number>;
   }
 }

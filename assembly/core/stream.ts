@@ -124,25 +124,13 @@ export class Stream {
     if (this.length == 1) this.firstId.set(ms, seq);
   }
 
-  /** Marks one entry deleted (XDEL). Frees the block when its last live entry goes. */
+  /** Marks one entry deleted (XDEL). Frees the block when its last live entry goes. Found with the
+   *  range iterator, as Redis does, so entries appended after an XSETID rewind are found too. */
   deleteId(ms: u64, seq: u64, e: Entry): bool {
-    const bi = this.index.seek(ms, seq);
-    if (bi < 0) return false;
-    const b = this.index.get(bi);
-    if (cmpId(ms, seq, b.lastMs, b.lastSeq) > 0) return false;
-    let at = b.entriesAt;
-    while (at < b.used) {
-      e.load(b, at);
-      const c = cmpId(e.ms, e.seq, ms, seq);
-      if (c == 0) {
-        if (e.deleted) return false;
-        this.removeEntry(bi, e);
-        return true;
-      }
-      if (c > 0) return false;
-      at = e.next;
-    }
-    return false;
+    const it = new StreamIterator(this, ms, seq, ms, seq, false);
+    if (!it.next()) return false;
+    it.removeCurrent();
+    return true;
   }
 
   /** Removes the live entry `e` of block `bi` (streamIteratorRemoveEntry). */
@@ -268,9 +256,11 @@ export class StreamIterator {
         while (this.at < b.used) {
           e.load(b, this.at);
           this.at = e.next;
-          if (cmpId(e.ms, e.seq, this.endMs, this.endSeq) > 0) { this.done = true; return false; }
+          // Tombstones are skipped before any comparison: after XSETID rewound the last ID, entries
+          // appended later sit after larger deleted IDs (Redis's iterator does the same).
           if (e.deleted) continue;
           if (cmpId(e.ms, e.seq, this.startMs, this.startSeq) < 0) continue;
+          if (cmpId(e.ms, e.seq, this.endMs, this.endSeq) > 0) { this.done = true; return false; }
           return true;
         }
         this.bi++;
@@ -283,9 +273,9 @@ export class StreamIterator {
         while (this.oi > 0) {
           this.oi--;
           e.load(b, unchecked(this.offs[this.oi]));
-          if (cmpId(e.ms, e.seq, this.startMs, this.startSeq) < 0) { this.done = true; return false; }
           if (e.deleted) continue;
           if (cmpId(e.ms, e.seq, this.endMs, this.endSeq) > 0) continue;
+          if (cmpId(e.ms, e.seq, this.startMs, this.startSeq) < 0) { this.done = true; return false; }
           return true;
         }
         this.bi--;
