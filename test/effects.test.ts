@@ -46,7 +46,7 @@ const key = fc.constantFrom('s', 't');
 const group = fc.constantFrom('g1', 'g2');
 const consumer = fc.constantFrom('alice', 'bob');
 const ms = fc.integer({ min: 1, max: 30 });
-const command: fc.Arbitrary<string[]> = fc.oneof(
+const command: fc.Arbitrary<string[]> = fc.oneof<fc.Arbitrary<string[]>[]>(
   fc.tuple(key, ms, fc.constantFrom('a', 'b'), fc.constantFrom('1', 'x')).map(([k, m, f, v]) => ['XADD', k, `${m}-*`, f, v]),
   fc.tuple(key, fc.integer({ min: 0, max: 5 })).map(([k, n]) => ['XADD', k, 'MAXLEN', '~', String(n), '*', 'f', 'v']),
   fc.tuple(key, fc.integer({ min: 0, max: 5 })).map(([k, n]) => ['XTRIM', k, 'MAXLEN', String(n)]),
@@ -66,11 +66,11 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(key, group).map(([k, g]) => ['XGROUP', 'SETID', k, g, '$']),
   fc.tuple(key, ms).map(([k, m]) => ['XSETID', k, `${m + 100}-0`]),
   fc.tuple(key, fc.constantFrom('1', '3')).map(([k, db]) => ['SELECT', db]),
-  fc.constant(['SELECT', '0']),
+  fc.constant<string[]>(['SELECT', '0']),
   key.map((k) => ['DEL', k]),
   fc.tuple(key, fc.constantFrom('v', 'w')).map(([k, v]) => ['SET', `str-${k}`, v]),
-  fc.constant(['MULTI']),
-  fc.constant(['EXEC']),
+  fc.constant<string[]>(['MULTI']),
+  fc.constant<string[]>(['EXEC']),
 );
 
 async function snapshotOf(raw: RawEngine): Promise<string> {
