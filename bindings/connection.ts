@@ -105,11 +105,21 @@ export class ConnState {
     const end = this.#end;
     let start = this.#start;
     while (start < end) {
+      const req = this.peek();
+      if (buf[start] !== 62 /* '>' RESP3 push: not a reply */ && req !== undefined && !req.aborted && req.kind !== RAW) {
+        // Decoding finds the reply's end itself: one pass over the bytes, not two.
+        const d = decodeReply(buf, start, end);
+        if (d === null) break;
+        this.#shift();
+        this.settle(req, req.kind === DECODED && d.value instanceof ReplyError, d.value);
+        start = d.next;
+        continue;
+      }
       const n = replyLength(buf, start, end);
       if (n < 0) break;
-      if (buf[start] !== 62 /* '>' RESP3 push: not a reply */) {
-        const req = this.#shift();
-        if (req !== undefined && !req.aborted) this.#deliver(req, buf, start, start + n);
+      if (buf[start] !== 62) {
+        const r = this.#shift();
+        if (r !== undefined && !r.aborted) this.#deliver(r, buf, start, start + n);
       }
       start += n;
     }

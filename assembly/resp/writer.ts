@@ -1,6 +1,6 @@
 // Reply writer: RESP2 / RESP3 framing into the current client's output buffer.
 // The command layer selects the target once per command (setTarget); writers below append to it.
-import { ByteBuffer } from "../util/buffer";
+import { ByteBuffer, writeU64 } from "../util/buffer";
 import { appendIdText, idTextLength } from "../core/ids";
 
 let out: ByteBuffer = new ByteBuffer();
@@ -11,6 +11,20 @@ export function target(): ByteBuffer { return out; }
 @inline export function resp3(): bool { return proto == 3; }
 
 @inline function crlf(): void { out.appendByte(13); out.appendByte(10); }
+
+// Hot-path framing: one capacity check, then direct stores (replies of ranges are mostly headers).
+@inline function putHeader(d: usize, type: u8, n: i64): usize {
+  store<u8>(d++, type);
+  if (n < 0) { store<u8>(d++, 45); n = -n; }
+  d += <usize>writeU64(d, <u64>n);
+  store<u16>(d, 0x0A0D);
+  return d + 2;
+}
+
+@inline function header(type: u8, n: i64): void {
+  if (!out.reserve(24)) return;
+  out.len = <i32>(putHeader(out.ptr + <usize>out.len, type, n) - out.ptr);
+}
 
 export function simple(s: string): void { out.appendByte(43); out.appendAscii(s); crlf(); }
 export function ok(): void { simple("OK"); }
@@ -30,11 +44,18 @@ export function errorBytes(p: usize, n: i32, maxLen: i32 = 0x7fffffff): void {
 }
 export function errorEnd(): void { crlf(); }
 
-export function integer(v: i64): void { out.appendByte(58); out.appendI64(v); crlf(); }
+export function integer(v: i64): void {
+  if (v == (-9223372036854775807 - 1)) { out.appendByte(58); out.appendI64(v); crlf(); return; }
+  header(58, v);
+}
 
 export function bulk(p: usize, n: i32): void {
-  out.appendByte(36); out.appendI64(<i64>n); crlf();
-  out.appendBytes(p, n); crlf();
+  if (!out.reserve(n + 26)) return;
+  let d = putHeader(out.ptr + <usize>out.len, 36, <i64>n);
+  memory.copy(d, p, <usize>n);
+  d += <usize>n;
+  store<u16>(d, 0x0A0D);
+  out.len = <i32>(d + 2 - out.ptr);
 }
 
 export function bulkAscii(s: string): void {
@@ -62,13 +83,18 @@ export function bulkI64(v: i64): void {
 }
 
 export function bulkId(ms: u64, seq: u64): void {
-  out.appendByte(36); out.appendI64(<i64>idTextLength(ms, seq)); crlf();
-  appendIdText(out, ms, seq); crlf();
+  if (!out.reserve(72)) return;
+  let d = putHeader(out.ptr + <usize>out.len, 36, <i64>idTextLength(ms, seq));
+  d += <usize>writeU64(d, ms);
+  store<u8>(d++, 45);
+  d += <usize>writeU64(d, seq);
+  store<u16>(d, 0x0A0D);
+  out.len = <i32>(d + 2 - out.ptr);
 }
 
 export function nullBulk(): void { if (proto == 3) out.appendAscii("_\r\n"); else out.appendAscii("$-1\r\n"); }
 export function nullArray(): void { if (proto == 3) out.appendAscii("_\r\n"); else out.appendAscii("*-1\r\n"); }
-export function arrayLen(n: i64): void { out.appendByte(42); out.appendI64(n); crlf(); }
+export function arrayLen(n: i64): void { header(42, n); }
 export function mapLen(n: i64): void {
   if (proto == 3) { out.appendByte(37); out.appendI64(n); } else { out.appendByte(42); out.appendI64(n * 2); }
   crlf();
