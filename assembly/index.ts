@@ -2,7 +2,7 @@
 // Integers and bytes only, so a C host on wasm3 drives it with memcpy.
 import { Client } from "./server/client";
 import { clients, dbs, config, setNow, nowMs, takeRequests, REQ_SHUTDOWN } from "./server/state";
-import { setHostInfo, countConnection } from "./commands/server";
+import { setHostInfo, countConnection, uncountConnection } from "./commands/server";
 import { bytesToKey } from "./resp/args";
 import { processInput, drainResumed } from "./server/dispatch";
 import { unpark, announce, nextReady, hasAnnounced, allBlocked } from "./server/blocking";
@@ -200,4 +200,13 @@ export function rv_xadd_batch(conn: i32, len: i32, now: f64): i32 {
   const n = xaddBatch(clients.get(conn), SCRATCH, len < SCRATCH_CAP ? len : SCRATCH_CAP);
   if (n > 0) { serveBlockedAfterWrite(); drainResumed(null); }
   return n;
+}
+
+/** Marks a host's own control connection: hidden from CLIENT LIST and INFO, not killable, no AUTH. */
+export function rv_set_internal(conn: i32): void {
+  if (!clients.has(conn)) return;
+  const c = clients.get(conn);
+  if (!c.internal) uncountConnection();
+  c.internal = true;
+  c.authenticated = true;
 }

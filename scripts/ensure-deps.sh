@@ -89,7 +89,7 @@ apt_install() {
 }
 
 # ---------------------------------------------------------------- 1. Debian packages
-PKGS=(redis-server redis-tools wabt)
+PKGS=(redis-server redis-tools wabt python3-redis)
 if have_apt; then
   mapfile -t MISSING < <(missing_pkgs "${PKGS[@]}")
   if [ "${#MISSING[@]}" -gt 0 ]; then apt_install "${MISSING[@]}"; fi

@@ -38,7 +38,7 @@ const params: Param[] = [
   new Param("client-query-buffer-limit", KIND_MEMORY, "1073741824", true, 1048576, MAX),
   new Param("appendonly", KIND_BOOL, "no", true),
   new Param("appendfsync", KIND_ENUM, "everysec", true, 0, MAX, ["always", "everysec", "no"]),
-  new Param("appendfilename", KIND_FIXED, "appendonly.aof", true),
+  new Param("appendfilename", KIND_STRING, "appendonly.aof", true),
   new Param("auto-aof-rewrite-percentage", KIND_INT, "100", true, 0, 2147483647),
   new Param("auto-aof-rewrite-min-size", KIND_MEMORY, "67108864", true),
   new Param("save", KIND_STRING, "", true),
@@ -127,7 +127,7 @@ function apply(p: Param): void {
   else if (p.name == "stream-node-max-bytes") config.streamNodeMaxBytes = I64.parseInt(v);
   else if (p.name == "maxmemory") config.maxmemory = I64.parseInt(v);
   else if (p.name == "maxmemory-policy") config.maxmemoryPolicy = v;
-  else if (p.name == "requirepass") config.requirepass = v;
+  else if (p.name == "requirepass") { config.requirepass = v; requestHost(REQ_CONFIG_CHANGED); }
   else if (p.name == "proto-max-bulk-len") setProtoMaxBulkLen(I64.parseInt(v));
   else if (p.name == "client-query-buffer-limit") config.queryBufferLimit = I64.parseInt(v);
   if (p.hostOwned) requestHost(REQ_CONFIG_CHANGED);

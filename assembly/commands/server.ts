@@ -42,6 +42,7 @@ export function setHostInfo(p: usize, n: i32): void {
 
 export let totalConnections: i64 = 0;
 export function countConnection(): void { totalConnections++; }
+export function uncountConnection(): void { totalConnections--; }
 let peakMemory: i64 = 0;
 
 function human(bytes: i64): string {
@@ -102,7 +103,7 @@ export function infoCommand(c: Client, a: Args): void {
   }
   if (wants(a, "clients", true)) {
     w.section("Clients", "clients");
-    w.line("connected_clients:" + clients.size.toString());
+    w.line("connected_clients:" + visibleClients().length.toString());
     w.line("blocked_clients:" + blockedClients.toString());
     w.line("tracking_clients:0");
     w.line("clients_in_timeout_table:" + blockedClients.toString());
@@ -209,8 +210,15 @@ function clientLine(out: ByteBuffer, c: Client): void {
     " lib-name=" + c.libName + " lib-ver=" + c.libVer + "\n");
 }
 
+function visibleClients(): Array<Client> {
+  const all = clients.values();
+  const list = new Array<Client>();
+  for (let i = 0; i < all.length; i++) if (!all[i].internal) list.push(all[i]);
+  return list;
+}
+
 function sortedClients(): Array<Client> {
-  const list = clients.values();
+  const list = visibleClients();
   list.sort((x: Client, y: Client): i32 => x.id - y.id);
   return list;
 }
@@ -451,7 +459,7 @@ export function resetCommand(c: Client, a: Args): void {
   c.db = dbs[0];
   c.resp = 2;
   c.name = "";
-  c.authenticated = config.requirepass.length == 0;
+  c.authenticated = c.internal || config.requirepass.length == 0;
   W.setTarget(c.output, 2);
   W.simple("RESET");
 }

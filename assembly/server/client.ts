@@ -34,6 +34,8 @@ export class Client {
   lastCmd: string = "NULL";
   lastInteractionMs: f64 = 0;
   authenticated: bool = true;
+  /** A host's own control connection: hidden from CLIENT LIST / INFO, never killed, never asked to AUTH. */
+  internal: bool = false;
   /** Replays an AOF / snapshot: no effects, no OOM refusals, trim LIMITs ignored (mustObeyClient). */
   loading: bool = false;
   /** "ip:port" of the peer and of the local socket, from the host (CLIENT LIST / INFO). */

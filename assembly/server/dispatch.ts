@@ -233,9 +233,11 @@ export function call(c: Client, cmd: Command, a: Args): void {
   countCommand();
 }
 
-/** Under a page budget one reply may take at most an eighth of it (it is built before it is sent). */
+/** Under a page budget one reply may take at most an eighth of it (it is built before it is sent);
+ *  otherwise a connection's unread output is capped at 256 MiB, far below what a 32-bit linear memory
+ *  can allocate, so a runaway read answers an error instead of exhausting the engine. */
 export function replyLimit(): i32 {
-  return config.pageBudget > 0 ? <i32>((<i64>config.pageBudget << 16) / 8) : 0;
+  return config.pageBudget > 0 ? <i32>((<i64>config.pageBudget << 16) / 8) : 256 << 20;
 }
 
 /** A reply that hit the limit is replaced by an error (the command's effects, if any, stand). */

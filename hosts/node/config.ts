@@ -1,0 +1,537 @@
+/**
+ * Settings of `rivulet serve`: their definitions (names as in redis.conf), redis.conf-style file
+ * parsing, command-line flags (`--port 6380`, like redis-server), validation and `--help` text.
+ *
+ * Every setting has one name, used alike in a config file (`port 6380`), on the command line
+ * (`--port 6380`) and with CONFIG GET/SET. Precedence: defaults < config file < command line.
+ *
+ * Owners: "engine" settings live in the wasm engine and are applied by CONFIG SET at start;
+ * "host" settings are acted on here (and mirrored into the engine so CONFIG GET shows them and
+ * CONFIG SET of them reaches the host).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+
+export type Kind = 'int' | 'memory' | 'bool' | 'enum' | 'string' | 'save' | 'bind';
+
+export interface SettingDef {
+  name: string;
+  kind: Kind;
+  default: string;
+  owner: 'host' | 'engine';
+  /** A host setting the engine also knows (CONFIG GET shows it; CONFIG SET reaches the host). */
+  mirror?: boolean;
+  choices?: string[];
+  min?: number;
+  max?: number;
+  /** Placeholder in --help. */
+  arg: string;
+  help: string;
+}
+
+const INT_MAX = 2147483647;
+
+export const SETTINGS: SettingDef[] = [
+  // network
+  { name: 'port', kind: 'int', default: '6379', owner: 'host', mirror: true, min: 0, max: 65535, arg: '<port>',
+    help: 'TCP port to listen on. 0 = any free port (the chosen port is logged).' },
+  { name: 'bind', kind: 'bind', default: '127.0.0.1', owner: 'host', mirror: true, arg: '<addr> [<addr> ...]',
+    help: 'Addresses to listen on (IPv4/IPv6; "*" = all IPv4, "::*" = all IPv6; a leading "-" makes an address optional).' },
+  { name: 'protected-mode', kind: 'bool', default: 'yes', owner: 'host', mirror: true, arg: 'yes|no',
+    help: 'When no requirepass is set and bind is not loopback-only, refuse clients that are not on loopback.' },
+  { name: 'requirepass', kind: 'string', default: '', owner: 'engine', arg: '<password>',
+    help: 'Password of the default user (AUTH <password>). Empty = no password.' },
+  { name: 'maxclients', kind: 'int', default: '10000', owner: 'host', mirror: true, min: 1, max: INT_MAX, arg: '<n>',
+    help: 'Maximum number of connected clients; further connections get "-ERR max number of clients reached".' },
+  { name: 'timeout', kind: 'int', default: '0', owner: 'host', mirror: true, min: 0, max: INT_MAX, arg: '<seconds>',
+    help: 'Close a client after this many idle seconds (0 = never; blocked clients are exempt).' },
+  { name: 'tcp-keepalive', kind: 'int', default: '300', owner: 'host', mirror: true, min: 0, max: INT_MAX, arg: '<seconds>',
+    help: 'TCP keepalive interval for client sockets (0 = off).' },
+  { name: 'tcp-backlog', kind: 'int', default: '511', owner: 'host', min: 0, max: INT_MAX, arg: '<n>',
+    help: 'listen() backlog.' },
+  // memory and limits
+  { name: 'maxmemory', kind: 'memory', default: '0', owner: 'engine', arg: '<bytes>',
+    help: 'Memory limit for data (e.g. 100mb, 2gb); writes answer OOM beyond it. 0 = no limit.' },
+  { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', owner: 'engine', arg: '<policy>',
+    choices: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'],
+    help: 'Accepted for compatibility; Rivulet never evicts (noeviction).' },
+  { name: 'client-query-buffer-limit', kind: 'memory', default: '1gb', owner: 'engine', min: 1048576, arg: '<bytes>',
+    help: 'Close a client whose unparsed input exceeds this.' },
+  { name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', owner: 'engine', min: 1048576, arg: '<bytes>',
+    help: 'Largest bulk string a client may send.' },
+  { name: 'stream-node-max-bytes', kind: 'memory', default: '4096', owner: 'engine', arg: '<bytes>',
+    help: 'Stream node size limit in bytes (0 = no limit).' },
+  { name: 'stream-node-max-entries', kind: 'int', default: '100', owner: 'engine', min: 0, max: Number.MAX_SAFE_INTEGER, arg: '<n>',
+    help: 'Stream node size limit in entries (0 = no limit).' },
+  // persistence
+  { name: 'dir', kind: 'string', default: './data', owner: 'host', mirror: true, arg: '<path>',
+    help: 'Data directory (created if missing) for the AOF and snapshots. Relative to the current directory.' },
+  { name: 'appendonly', kind: 'bool', default: 'yes', owner: 'host', mirror: true, arg: 'yes|no',
+    help: 'Log every write to <dir>/<appendfilename> and replay it at start.' },
+  { name: 'appendfsync', kind: 'enum', default: 'everysec', owner: 'host', mirror: true, choices: ['always', 'everysec', 'no'], arg: 'always|everysec|no',
+    help: 'always: fsync before replying to a write; everysec: fsync once a second; no: leave it to the OS.' },
+  { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', owner: 'host', arg: '<name>',
+    help: 'AOF file name inside dir.' },
+  { name: 'aof-load-truncated', kind: 'bool', default: 'yes', owner: 'host', arg: 'yes|no',
+    help: 'yes: a torn last record of the AOF is cut off with a warning; no: refuse to start.' },
+  { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', owner: 'host', mirror: true, min: 0, max: INT_MAX, arg: '<percent>',
+    help: 'Rewrite the AOF when it grew by this percentage since the last rewrite (0 = never).' },
+  { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '64mb', owner: 'host', mirror: true, arg: '<bytes>',
+    help: 'Do not rewrite automatically below this AOF size.' },
+  { name: 'save', kind: 'save', default: '', owner: 'host', mirror: true, arg: '"<seconds> <changes> ..."',
+    help: 'Snapshot to <dir>/<dbfilename> after <seconds> if at least <changes> writes happened ("" = never).' },
+  { name: 'dbfilename', kind: 'string', default: 'dump.rvs', owner: 'host', mirror: true, arg: '<name>',
+    help: 'Snapshot file name inside dir (SAVE, BGSAVE, save points).' },
+  // process
+  { name: 'loglevel', kind: 'enum', default: 'notice', owner: 'host', choices: ['debug', 'verbose', 'notice', 'warning'], arg: '<level>',
+    help: 'debug, verbose, notice or warning.' },
+  { name: 'logfile', kind: 'string', default: '', owner: 'host', arg: '<path>',
+    help: 'Append log lines to this file ("" = standard output).' },
+  { name: 'pidfile', kind: 'string', default: '', owner: 'host', arg: '<path>',
+    help: 'Write the process id to this file while running.' },
+  { name: 'databases', kind: 'int', default: '16', owner: 'host', min: 16, max: 16, arg: '16',
+    help: 'Number of databases (fixed: 16).' },
+];
+
+const BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]));
+
+/**
+ * redis.conf directives that do not apply to Rivulet: accepted with a warning, so an existing
+ * redis.conf can be reused. Exact names or prefixes ending in '*'.
+ */
+const IGNORED = [
+  'hz', 'dynamic-hz', 'supervised', 'always-show-logo', 'set-proc-title', 'proc-title-template', 'syslog-*',
+  'lazyfree-*', 'replica-lazy-flush', 'aof-use-rdb-preamble', 'aof-rewrite-incremental-fsync', 'aof-timestamp-enabled',
+  'appenddirname', 'no-appendfsync-on-rewrite', 'rdb-*', 'rdbcompression', 'rdbchecksum', 'stop-writes-on-bgsave-error',
+  'latency-*', 'slowlog-*', 'notify-keyspace-events', 'hash-max-*', 'list-*', 'set-max-*', 'zset-max-*', 'hll-*',
+  'activerehashing', 'activedefrag', 'active-defrag-*', 'client-output-buffer-limit', 'jemalloc-bg-thread', 'lua-time-limit',
+  'busy-reply-threshold', 'crash-log-enabled', 'crash-memcheck-enabled', 'oom-score-adj', 'oom-score-adj-values',
+  'disable-thp', 'io-threads', 'io-threads-do-reads', 'tracking-table-max-keys', 'acllog-max-len', 'locale-collate',
+  'replica-*', 'repl-*', 'min-replicas-*', 'cluster-*', 'maxmemory-samples', 'maxmemory-eviction-tenacity',
+  'lfu-*', 'unixsocketperm', 'daemonize', 'enable-*', 'sanitize-dump-payload', 'shutdown-timeout', 'shutdown-on-*',
+  'lua-*', 'stream-node-max-*-old', 'ignore-warnings',
+];
+
+function isIgnored(name: string): boolean {
+  return IGNORED.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** One directive: `name arg...` from a file (with its location) or the command line. */
+export interface Directive {
+  name: string;
+  args: string[];
+  where: string;
+}
+
+/**
+ * Splits a line like Redis's sdssplitargs: whitespace-separated; "double quotes" with \n \r \t \b \a
+ * \\ \" \xHH escapes; 'single quotes' with \' only. Returns null on unbalanced quotes.
+ */
+export function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  const space = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+  for (;;) {
+    while (i < n && space(line[i])) i++;
+    if (i >= n) return out;
+    let cur = '';
+    let inDq = false;
+    let inSq = false;
+    for (;;) {
+      const c = line[i];
+      if (inDq) {
+        if (i >= n) return null;
+        if (c === '\\' && line[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))) {
+          cur += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (c === '\\' && i + 1 < n) {
+          i++;
+          const e = line[i];
+          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (c === '"') {
+          if (i + 1 < n && !space(line[i + 1])) return null;
+          i++;
+          break;
+        } else cur += c;
+      } else if (inSq) {
+        if (i >= n) return null;
+        if (c === '\\' && line[i + 1] === "'") {
+          i++;
+          cur += "'";
+        } else if (c === "'") {
+          if (i + 1 < n && !space(line[i + 1])) return null;
+          i++;
+          break;
+        } else cur += c;
+      } else {
+        if (i >= n || space(c)) break;
+        if (c === '"') inDq = true;
+        else if (c === "'") inSq = true;
+        else cur += c;
+      }
+      i++;
+    }
+    out.push(cur);
+  }
+}
+
+/** Reads a redis.conf-style file into directives (follows `include`). */
+export function parseConfigFile(path: string, depth = 0): Directive[] {
+  if (depth > 16) throw new ConfigError(`include nesting too deep at ${path}`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`Fatal error, can't open config file '${path}': ${(e as Error).message}`);
+  }
+  return parseConfigText(text, path, depth);
+}
+
+export function parseConfigText(text: string, path = '<config>', depth = 0): Directive[] {
+  const out: Directive[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const where = `${path}:${i + 1}`;
+    const args = splitArgs(line);
+    if (args === null) throw configFail(where, line, 'Unbalanced quotes in configuration line');
+    if (args.length === 0) continue;
+    const name = args[0].toLowerCase();
+    if (name === 'include') {
+      if (args.length !== 2) throw configFail(where, line, 'include needs exactly one file name');
+      const inc = isAbsolute(args[1]) ? args[1] : resolve(dirname(path), args[1]);
+      out.push(...parseConfigFile(inc, depth + 1));
+      continue;
+    }
+    out.push({ name, args: args.slice(1), where: `${where}: ${line}` });
+  }
+  return out;
+}
+
+function configFail(where: string, line: string, why: string): ConfigError {
+  return new ConfigError(`*** FATAL CONFIG FILE ERROR ***\nReading the configuration file, at ${where}\n>>> '${line}'\n${why}`);
+}
+
+const MEM_UNITS: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1048576, g: 1e9, gb: 1073741824 };
+
+/** Redis memory syntax: 100, 1k (1000), 1kb (1024), 5m, 5mb, 2g, 2gb (case-insensitive). */
+export function parseMemory(s: string): number | null {
+  const m = /^(\d+)([a-z]*)$/i.exec(s.trim());
+  if (!m) return null;
+  const unit = MEM_UNITS[m[2].toLowerCase()];
+  if (unit === undefined) return null;
+  const v = Number(m[1]) * unit;
+  return Number.isSafeInteger(v) ? v : null;
+}
+
+/** Validates one directive's arguments; returns the normalised value (as the engine prints it). */
+export function normalize(def: SettingDef, args: string[]): string {
+  const one = () => {
+    if (args.length !== 1) throw new Error('wrong number of arguments');
+    return args[0];
+  };
+  switch (def.kind) {
+    case 'int': {
+      const s = one();
+      if (!/^-?\d+$/.test(s)) throw new Error("argument couldn't be parsed into an integer");
+      const v = Number(s);
+      if ((def.min !== undefined && v < def.min) || (def.max !== undefined && v > def.max)) {
+        throw new Error(`argument must be between ${def.min} and ${def.max} inclusive`);
+      }
+      return String(v);
+    }
+    case 'memory': {
+      const v = parseMemory(one());
+      if (v === null) throw new Error('argument must be a memory value');
+      if (def.min !== undefined && v < def.min) throw new Error(`argument must be at least ${def.min} bytes`);
+      return String(v);
+    }
+    case 'bool': {
+      const s = one().toLowerCase();
+      if (s !== 'yes' && s !== 'no') throw new Error("argument must be 'yes' or 'no'");
+      return s;
+    }
+    case 'enum': {
+      const s = one().toLowerCase();
+      if (!def.choices!.includes(s)) throw new Error(`argument must be one of the following: ${def.choices!.join(', ')}`);
+      return s;
+    }
+    case 'string':
+      return one();
+    case 'save': {
+      // `save ""` clears; otherwise pairs of <seconds> <changes> (one string or several arguments)
+      const parts = args.flatMap((a) => a.split(/\s+/)).filter((x) => x !== '');
+      if (parts.length === 0) return '';
+      if (parts.length % 2 !== 0 || !parts.every((p) => /^\d+$/.test(p))) {
+        throw new Error('save needs pairs of <seconds> <changes>');
+      }
+      return parts.join(' ');
+    }
+    case 'bind': {
+      const parts = args.flatMap((a) => a.split(/\s+/)).filter((x) => x !== '');
+      if (parts.length === 0) throw new Error('bind needs at least one address');
+      return parts.join(' ');
+    }
+  }
+}
+
+export interface ServerOptions {
+  port: number;
+  bind: string[];
+  protectedMode: boolean;
+  requirepass: string;
+  maxclients: number;
+  timeout: number;
+  tcpKeepalive: number;
+  tcpBacklog: number;
+  maxmemory: number;
+  maxmemoryPolicy: string;
+  clientQueryBufferLimit: number;
+  protoMaxBulkLen: number;
+  streamNodeMaxBytes: number;
+  streamNodeMaxEntries: number;
+  /** Absolute. */
+  dir: string;
+  appendonly: boolean;
+  appendfsync: 'always' | 'everysec' | 'no';
+  appendfilename: string;
+  aofLoadTruncated: boolean;
+  autoAofRewritePercentage: number;
+  autoAofRewriteMinSize: number;
+  /** [seconds, changes] pairs. */
+  save: Array<[number, number]>;
+  dbfilename: string;
+  loglevel: 'debug' | 'verbose' | 'notice' | 'warning';
+  logfile: string;
+  pidfile: string;
+  /** Absolute path of the config file, or ''. */
+  configFile: string;
+  /** Normalised text value of every setting (what CONFIG SET receives). */
+  values: Map<string, string>;
+  /** Directives that were accepted but ignored (for a warning at start). */
+  ignored: string[];
+}
+
+export function parseSave(s: string): Array<[number, number]> {
+  const parts = s.split(/\s+/).filter((x) => x !== '').map(Number);
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) out.push([parts[i], parts[i + 1]]);
+  return out;
+}
+
+/** Typed options from normalised values. */
+export function toOptions(values: Map<string, string>, configFile = '', ignored: string[] = [], cwd = process.cwd()): ServerOptions {
+  const v = (n: string) => values.get(n)!;
+  const num = (n: string) => Number(v(n));
+  const yes = (n: string) => v(n) === 'yes';
+  const dir = resolve(cwd, v('dir') || '.');
+  values.set('dir', dir);
+  return {
+    port: num('port'),
+    bind: v('bind').split(' '),
+    protectedMode: yes('protected-mode'),
+    requirepass: v('requirepass'),
+    maxclients: num('maxclients'),
+    timeout: num('timeout'),
+    tcpKeepalive: num('tcp-keepalive'),
+    tcpBacklog: num('tcp-backlog'),
+    maxmemory: num('maxmemory'),
+    maxmemoryPolicy: v('maxmemory-policy'),
+    clientQueryBufferLimit: num('client-query-buffer-limit'),
+    protoMaxBulkLen: num('proto-max-bulk-len'),
+    streamNodeMaxBytes: num('stream-node-max-bytes'),
+    streamNodeMaxEntries: num('stream-node-max-entries'),
+    dir,
+    appendonly: yes('appendonly'),
+    appendfsync: v('appendfsync') as ServerOptions['appendfsync'],
+    appendfilename: v('appendfilename'),
+    aofLoadTruncated: yes('aof-load-truncated'),
+    autoAofRewritePercentage: num('auto-aof-rewrite-percentage'),
+    autoAofRewriteMinSize: num('auto-aof-rewrite-min-size'),
+    save: parseSave(v('save')),
+    dbfilename: v('dbfilename'),
+    loglevel: v('loglevel') as ServerOptions['loglevel'],
+    logfile: v('logfile'),
+    pidfile: v('pidfile'),
+    configFile,
+    values,
+    ignored,
+  };
+}
+
+export function defaultValues(): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const d of SETTINGS) m.set(d.name, normalize(d, [d.default]));
+  return m;
+}
+
+/**
+ * Applies directives onto `values`. Within one source, repeated `save` lines accumulate (as in
+ * redis.conf); every other setting takes its last value. Returns the ignored directive names.
+ */
+export function applyDirectives(values: Map<string, string>, directives: Directive[], source: 'file' | 'cli'): string[] {
+  const ignored: string[] = [];
+  let saveSeen = false;
+  for (const d of directives) {
+    const def = BY_NAME.get(d.name);
+    if (!def) {
+      if (isIgnored(d.name)) {
+        if (d.name === 'daemonize' && d.args[0]?.toLowerCase() === 'yes') {
+          throw failAt(d, source, 'daemonize yes is not supported: run rivulet under a supervisor (systemd, docker) instead');
+        }
+        ignored.push(d.name);
+        continue;
+      }
+      throw failAt(d, source, 'Bad directive or wrong number of arguments');
+    }
+    let value: string;
+    try {
+      value = normalize(def, d.args);
+    } catch (e) {
+      throw failAt(d, source, (e as Error).message);
+    }
+    if (def.kind === 'save' && source === 'file' && saveSeen && value !== '') {
+      const prev = values.get('save')!;
+      value = prev ? `${prev} ${value}` : value;
+    }
+    if (def.kind === 'save') saveSeen = true;
+    values.set(def.name, value);
+  }
+  return ignored;
+}
+
+function failAt(d: Directive, source: 'file' | 'cli', why: string): ConfigError {
+  if (source === 'file') {
+    const [where, ...rest] = d.where.split(': ');
+    return configFail(where, rest.join(': '), why);
+  }
+  return new ConfigError(`Invalid option --${d.name}${d.args.length ? ' ' + d.args.map(quote).join(' ') : ''}: ${why}`);
+}
+
+function quote(s: string): string {
+  return /^[^\s"'\\]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+export type CliCommand =
+  | { command: 'serve'; configFile: string; directives: Directive[] }
+  | { command: 'help' }
+  | { command: 'version' }
+  | { command: 'check-aof'; fix: boolean; file: string };
+
+/**
+ * Parses the command line (without `node script`):
+ *   [serve] [<config-file>] [--config <file>] [--<setting> <value> ...]
+ *   check-aof [--fix] <file>
+ *   --help | -h,  --version | -v
+ * `--name value` takes every following argument up to the next `--...` (so `--bind a b` and
+ * `--save ""` work, as with redis-server); `--name=value` is accepted too. A bool flag with no
+ * value means yes.
+ */
+export function parseArgv(argv: string[]): CliCommand {
+  const args = [...argv];
+  if (args.some((a) => a === '--help' || a === '-h' || a === 'help')) return { command: 'help' };
+  if (args.some((a) => a === '--version' || a === '-v' || a === 'version')) return { command: 'version' };
+  if (args[0] === 'check-aof') {
+    const rest = args.slice(1);
+    const fix = rest.includes('--fix');
+    const files = rest.filter((a) => a !== '--fix');
+    if (files.length !== 1) throw new ConfigError('usage: rivulet check-aof [--fix] <file>');
+    return { command: 'check-aof', fix, file: files[0] };
+  }
+  if (args[0] === 'serve') args.shift();
+  let configFile = '';
+  const directives: Directive[] = [];
+  let i = 0;
+  if (args[0] !== undefined && !args[0].startsWith('--')) {
+    configFile = args[0];
+    i = 1;
+  }
+  while (i < args.length) {
+    const a = args[i];
+    if (!a.startsWith('--') || a.length < 3) throw new ConfigError(`Unexpected argument '${a}' (see rivulet --help)`);
+    let name = a.slice(2);
+    const vals: string[] = [];
+    const eq = name.indexOf('=');
+    if (eq > 0) {
+      vals.push(name.slice(eq + 1));
+      name = name.slice(0, eq);
+    }
+    i++;
+    if (eq < 0) {
+      while (i < args.length && !(args[i].startsWith('--') && args[i].length > 2 && /^--[a-z]/i.test(args[i]))) vals.push(args[i++]);
+    }
+    name = name.toLowerCase();
+    if (name === 'config') {
+      if (vals.length !== 1) throw new ConfigError('--config takes one file name');
+      configFile = vals[0];
+      continue;
+    }
+    const def = BY_NAME.get(name);
+    if (def?.kind === 'bool' && vals.length === 0) vals.push('yes');
+    if (!def && !isIgnored(name)) throw new ConfigError(`Unknown option --${name} (see rivulet --help)`);
+    directives.push({ name, args: vals, where: 'command line' });
+  }
+  return { command: 'serve', configFile, directives };
+}
+
+/** Loads defaults, the config file and command-line directives into validated options. */
+export function loadOptions(cli: { configFile: string; directives: Directive[] }, cwd = process.cwd()): ServerOptions {
+  const values = defaultValues();
+  const ignored: string[] = [];
+  let configFile = '';
+  if (cli.configFile) {
+    configFile = resolve(cwd, cli.configFile);
+    ignored.push(...applyDirectives(values, parseConfigFile(configFile), 'file'));
+  }
+  ignored.push(...applyDirectives(values, cli.directives, 'cli'));
+  return toOptions(values, configFile, ignored, cwd);
+}
+
+export function settingDef(name: string): SettingDef | undefined {
+  return BY_NAME.get(name);
+}
+
+export function helpText(version: string): string {
+  const lines: string[] = [
+    `Rivulet ${version} — a Redis Streams server (RESP2/RESP3, Redis 7.0 compatible) on the Rivulet wasm engine.`,
+    '',
+    'Usage:',
+    '  rivulet [serve] [<config-file>] [--<setting> <value> ...]',
+    '  rivulet serve --config rivulet.conf --port 6380',
+    '  rivulet check-aof [--fix] <file>      check an AOF/snapshot file; --fix cuts it at the first bad record',
+    '  rivulet --help | --version',
+    '',
+    'Every setting can be given on the command line (--port 6380), in a redis.conf-style file',
+    '(a line "port 6380"; "#" starts a comment; "include <file>" reads another file), and most',
+    'with CONFIG SET at run time. The command line wins over the file. Sizes accept 1k/1kb/1mb/1gb.',
+    '',
+    'Settings (default in brackets):',
+  ];
+  const width = Math.max(...SETTINGS.map((s) => s.name.length + s.arg.length)) + 6;
+  for (const s of SETTINGS) {
+    const head = `  --${s.name} ${s.arg}`;
+    const def = s.default === '' ? '""' : s.default;
+    lines.push(`${head.padEnd(width)} ${s.help} [${def}]`);
+  }
+  lines.push(
+    '  --config <file>'.padEnd(width) + ' Read settings from this file first (same as a leading <config-file>).',
+    '',
+    'Files in <dir>:',
+    '  appendonly.aof   the append-only file: RESP commands; after a rewrite it starts with a snapshot',
+    '                   (RIVULET.SNAPSHOT <format> <build>) followed by the writes made since',
+    '  dump.rvs         snapshot written by SAVE / BGSAVE / save points / SHUTDOWN SAVE (loaded when',
+    '                   appendonly is no, or when no AOF exists yet)',
+    '',
+    'Signals: SIGTERM / SIGINT (and the SHUTDOWN command) flush and fsync the AOF, then exit 0.',
+  );
+  return lines.join('\n') + '\n';
+}
