@@ -74,9 +74,11 @@ export function rv_feed(conn: i32, len: i32, now: f64): i32 {
   if (c.closeAfterReply) return status(c);
   c.lastInteractionMs = now;
   if (c.createdMs == 0) c.createdMs = now;
+  // Client query buffer limit: like Redis, the connection is closed (no reply). The input buffer also
+  // never grows past what a 32-bit linear memory can safely reallocate.
+  c.input.limit = <i32>min<i64>(config.queryBufferLimit + 65536, 768 << 20);
   if (len > 0) c.input.appendBytes(SCRATCH, len < SCRATCH_CAP ? len : SCRATCH_CAP);
-  // Client query buffer limit: like Redis, the connection is closed (no reply).
-  if (<i64>(c.input.len - c.input.pos) > config.queryBufferLimit) {
+  if (c.input.overflowed || <i64>(c.input.len - c.input.pos) > config.queryBufferLimit) {
     c.input.clear();
     c.closeAfterReply = true;
     return status(c);

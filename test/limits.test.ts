@@ -1,0 +1,39 @@
+// Limits that keep one connection from exhausting the engine: the client query buffer limit closes
+// only that connection; a reply larger than the cap answers an error; the others carry on.
+import { describe, it, expect } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { RawEngine } from '../bindings/raw.ts';
+import { FeedStatus } from '../bindings/abi.ts';
+import { encodeCommand } from '../bindings/resp.ts';
+
+const wasm = await WebAssembly.compile(await readFile(new URL('../build/rivulet.wasm', import.meta.url)));
+const T0 = 1_700_000_000_000;
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+describe('per-connection limits', () => {
+  it('closes a connection whose unparsed input passes client-query-buffer-limit', async () => {
+    const raw = await RawEngine.instantiate(wasm);
+    raw.open(1);
+    raw.open(2);
+    raw.feedBytes(1, encodeCommand(['CONFIG', 'SET', 'client-query-buffer-limit', '1mb']), T0);
+    expect(text(raw.readAll(1))).toBe('+OK\r\n');
+    let st = raw.feedBytes(2, new TextEncoder().encode('*3\r\n$4\r\nECHO\r\n$2000000\r\n'), T0);
+    const chunk = new Uint8Array(60000).fill(120);
+    for (let sent = 0; sent < 1_500_000 && !(st & FeedStatus.CLOSE); sent += chunk.length) st = raw.feedBytes(2, chunk, T0);
+    expect(st & FeedStatus.CLOSE).toBe(FeedStatus.CLOSE);
+    raw.feedBytes(1, encodeCommand(['PING']), T0);
+    expect(text(raw.readAll(1))).toBe('+PONG\r\n');
+  });
+
+  it('answers an error instead of building a reply beyond the page budget cap', async () => {
+    const raw = await RawEngine.instantiate(wasm);
+    raw.open(1);
+    raw.setPageBudget(Math.ceil(raw.exports.memory.buffer.byteLength / 65536) + 16);
+    const big = 'v'.repeat(4000);
+    for (let i = 1; i <= 200; i++) raw.feedBytes(1, encodeCommand(['XADD', 's', `${i}-1`, 'f', big]), T0), raw.readAll(1);
+    raw.feedBytes(1, encodeCommand(['XRANGE', 's', '-', '+']), T0);
+    expect(text(raw.readAll(1))).toMatch(/^-ERR reply exceeds the memory budget/);
+    raw.feedBytes(1, encodeCommand(['XRANGE', 's', '-', '+', 'COUNT', '2']), T0);
+    expect(text(raw.readAll(1))).toMatch(/^\*2\r\n/);
+  });
+});
