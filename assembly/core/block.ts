@@ -5,13 +5,46 @@
 //   payload:  master fields │ entry │ entry │ … │ (spare capacity)
 //   master  = varint n, n × (varint len, bytes)      field names of the block's first entry
 //   entry   = u8 flags, varint msDelta, varint seqPart,
-//             SAMEFIELDS ? n × (varint len, value)    names come from the master list
-//                        : varint n, n × (varint len, field, varint len, value)
+//             SAMEFIELDS ? n × value                   names come from the master list
+//                        : varint n, n × (varint len, field, value)
+//   value   = varint (len << 1), bytes                 a string
+//           | varint (zigzag(v) << 1 | 1)              a canonical integer, |v| < 2^62 ("65" → 2 bytes)
 //   seqPart = seq − baseSeq when msDelta == 0, else seq itself (both small in practice)
 // ╘══════════════════════════════════════════════════════╛
 // IDs are deltas against the block's base ID (its first entry). XDEL only flips the DELETED flag;
 // tombstones stay until their block goes, as in Redis.
 import { readVarint, varintEnd, varintSize, writeVarint } from "./varint";
+import { parseI64, parsedI64 } from "../util/numbers";
+import { writeU64 } from "../util/buffer";
+
+/** Values that are canonical integers are stored as tagged zigzag varints (see the layout above). */
+const INT_LIMIT: i64 = 0x4000000000000000;
+@inline function intValueTag(p: usize, n: i32): u64 {
+  if (n == 0 || n > 20 || !parseI64(p, n)) return 0;
+  const v = parsedI64;
+  if (v >= INT_LIMIT || v <= -INT_LIMIT) return 0;
+  const zz = <u64>((v << 1) ^ (v >> 63));
+  return (zz << 1) | 1;
+}
+
+@inline function valueSize(p: usize, n: i32): u32 {
+  const tag = intValueTag(p, n);
+  return tag != 0 ? varintSize(tag) : varintSize(<u64>n << 1) + <u32>n;
+}
+
+@inline function writeValue(d: usize, p: usize, n: i32): usize {
+  const tag = intValueTag(p, n);
+  if (tag != 0) return writeVarint(d, tag);
+  d = writeVarint(d, <u64>n << 1);
+  memory.copy(d, p, <usize>n);
+  return d + <usize>n;
+}
+
+/** End of the value starting at p. */
+@inline function skipValue(p: usize): usize {
+  const tag = readVarint(p);
+  return (tag & 1) != 0 ? varintEnd : varintEnd + <usize>(tag >> 1);
+}
 import { lpIntSize, lpStrSize, LP_HEADER_AND_END } from "./listpack";
 import { Args } from "../resp/args";
 import { account, release } from "../util/memory";
@@ -136,7 +169,7 @@ export function blockAppend(b: Block, ms: u64, seq: u64, args: Args, first: i32,
       size += varintSize(<u64>args.len(fi)) + <u32>args.len(fi);
       lp += lpStrSize(args.ptr(fi), args.len(fi));
     }
-    size += varintSize(<u64>args.len(fi + 1)) + <u32>args.len(fi + 1);
+    size += valueSize(args.ptr(fi + 1), args.len(fi + 1));
     lp += lpStrSize(args.ptr(fi + 1), args.len(fi + 1));
   }
   const lpCount: i64 = same ? <i64>nfields + 3 : <i64>nfields * 2 + 4;
@@ -156,10 +189,7 @@ export function blockAppend(b: Block, ms: u64, seq: u64, args: Args, first: i32,
       memory.copy(p, args.ptr(fi), <usize>fn);
       p += <usize>fn;
     }
-    const vn = args.len(fi + 1);
-    p = writeVarint(p, <u64>vn);
-    memory.copy(p, args.ptr(fi + 1), <usize>vn);
-    p += <usize>vn;
+    p = writeValue(p, args.ptr(fi + 1), args.len(fi + 1));
   }
   b.used += size;
   b.live++;
@@ -208,11 +238,14 @@ export class Entry {
     if (this.flags & FLAG_SAMEFIELDS) {
       this.nfields = b.masterFields;
       this.body = p;
-      for (let i: u32 = 0; i < this.nfields; i++) { const n = readVarint(p); p = varintEnd + <usize>n; }
+      for (let i: u32 = 0; i < this.nfields; i++) p = skipValue(p);
     } else {
       this.nfields = <u32>readVarint(p); p = varintEnd;
       this.body = p;
-      for (let i: u32 = 0; i < this.nfields * 2; i++) { const n = readVarint(p); p = varintEnd + <usize>n; }
+      for (let i: u32 = 0; i < this.nfields; i++) {
+        const n = readVarint(p); p = varintEnd + <usize>n;
+        p = skipValue(p);
+      }
     }
     this.next = <u32>(p - base);
   }
@@ -238,9 +271,26 @@ export class Entry {
       this.bodyCur = this.fieldPtr + <usize>this.fieldLen;
     }
     p = this.bodyCur;
-    this.valueLen = <i32>readVarint(p); this.valuePtr = varintEnd;
-    this.bodyCur = this.valuePtr + <usize>this.valueLen;
+    const tag = readVarint(p);
+    if ((tag & 1) == 0) {
+      this.valueLen = <i32>(tag >> 1); this.valuePtr = varintEnd;
+      this.bodyCur = this.valuePtr + <usize>this.valueLen;
+    } else {
+      // An integer-encoded value is rendered back to its (canonical) decimal text.
+      this.bodyCur = varintEnd;
+      const zz = tag >> 1;
+      const v = <i64>(zz >> 1) ^ -(<i64>(zz & 1));
+      const d = changetype<usize>(this.digits);
+      let n = 0;
+      if (v < 0) { store<u8>(d, 45); n = 1 + writeU64(d + 1, <u64>(-v)); }
+      else n = writeU64(d, <u64>v);
+      this.valuePtr = d;
+      this.valueLen = n;
+    }
   }
+
+  /** Text of the current integer-encoded value. */
+  private digits: StaticArray<u8> = new StaticArray<u8>(24);
 
   /** Flips the tombstone flag on (the caller maintains counters). */
   markDeleted(): void {
