@@ -127,14 +127,22 @@ export function rv_unblock(conn: i32, mode: i32): i32 {
 }
 
 /**
- * Sets a hard linear-memory budget. The allocator grows memory by doubling, which would overshoot a
- * budget; so the budget is reserved at once (one allocation spanning it, freed again) and the allocator
- * serves everything from it afterwards. Writes get OOM before the reserve runs low (outOfMemory).
+ * Sets a hard linear-memory budget and returns the budget in effect. The allocator grows memory by
+ * at least the current size, which would overshoot a budget; so the budget is reserved at once (one
+ * allocation spanning it, freed again) and everything is served from it afterwards. That growth is
+ * exact only when it is at least the current size, so budgets below twice the current memory are
+ * raised to that minimum. Writes get OOM before the reserve runs low (outOfMemory).
  */
-export function rv_set_page_budget(pages: i32): void {
-  config.pageBudget = pages < 0 ? 0 : pages;
+export function rv_set_page_budget(pages: i32): i32 {
+  if (pages <= 0) { config.pageBudget = 0; return 0; }
+  const current = memory.size();
+  // Memory never shrinks: a budget below what exists already means "no more than now".
+  if (config.pageBudget > 0 && pages <= current) { config.pageBudget = current; return current; }
+  if (pages - current < current) pages = current * 2;
+  config.pageBudget = pages;
   const spare = <i64>pages - <i64>memory.size() - 1;
-  if (pages > 0 && spare > 0) heap.free(heap.alloc(<usize>(spare << 16) - 4096));
+  if (spare > 0) heap.free(heap.alloc(<usize>(spare << 16) - 4096));
+  return pages;
 }
 
 export function rv_used_memory(): f64 { return <f64>usedMemory(); }

@@ -29,7 +29,7 @@ export interface RivuletExports {
   /** CLIENT UNBLOCK: mode {@link UNBLOCK_TIMEOUT} or {@link UNBLOCK_ERROR}; 1 if the connection was blocked. */
   rv_unblock(conn: number, mode: number): number;
   /** Hard linear-memory budget in 64 KiB pages (0 = none). */
-  rv_set_page_budget(pages: number): void;
+  rv_set_page_budget(pages: number): number;
   /** Bytes the engine accounts as used (INFO used_memory). */
   rv_used_memory(): number;
 

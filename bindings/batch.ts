@@ -5,6 +5,7 @@ import { ReplyError } from './resp.js';
 import type { Host } from './engine.js';
 
 const encoder = new TextEncoder();
+const MAX_ROWS = 4096;
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
@@ -56,7 +57,8 @@ export function xaddBatch(
     const countAt = at;
     at += 4;
     let count = 0;
-    for (let r = done; r < rows.length; r++) {
+    // At most 4096 rows per crossing: the engine writes 16 bytes of ID per row back into scratch.
+    for (let r = done; r < rows.length && count < MAX_ROWS; r++) {
       const row = rows[r];
       if (row.length !== fields.length) throw new TypeError(`xaddBatch: row ${r} has ${row.length} values for ${fields.length} fields`);
       let next = at;

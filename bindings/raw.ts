@@ -148,8 +148,8 @@ export class RawEngine {
   }
 
   /** `rv_set_page_budget` (64 KiB pages, 0 = none). */
-  setPageBudget(pages: number): void {
-    this.#call(this.exports.rv_set_page_budget, 'rv_set_page_budget', pages);
+  setPageBudget(pages: number): number {
+    return this.#call(this.exports.rv_set_page_budget, 'rv_set_page_budget', pages);
   }
 
   /** `rv_used_memory`. */

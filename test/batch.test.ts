@@ -38,6 +38,16 @@ describe('xaddBatch (typed fast path)', () => {
     expect(last[0][1]).toEqual(['n', '299', 'blob', big]);
   });
 
+  it('splits more than 4096 small rows into several crossings (IDs must fit the scratch region)', async () => {
+    const engine = await createEngine({ clock: () => T0 });
+    const c = engine.connect();
+    const ids = engine.xaddBatch(c, 's', ['v'], Array.from({ length: 10000 }, () => ['1']));
+    expect(ids.length).toBe(10000);
+    expect(ids[9999]).toBe(`${T0}-9999`);
+    expect(c.call('XLEN', 's')).toBe(10000);
+    expect(c.call('PING')).toBe('PONG');
+  });
+
   it('wakes blocked readers and reports WRONGTYPE and OOM like XADD', async () => {
     const engine = await createEngine({ clock: () => T0 });
     const writer = engine.connect();

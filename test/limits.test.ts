@@ -36,4 +36,19 @@ describe('per-connection limits', () => {
     raw.feedBytes(1, encodeCommand(['XRANGE', 's', '-', '+', 'COUNT', '2']), T0);
     expect(text(raw.readAll(1))).toMatch(/^\*2\r\n/);
   });
+
+  it('raises a page budget below twice the current memory to that minimum, and never passes it', async () => {
+    const raw = await RawEngine.instantiate(wasm);
+    raw.open(1);
+    const start = raw.exports.memory.buffer.byteLength / 65536;
+    const budget = raw.setPageBudget(start + 1);
+    expect(budget).toBe(start * 2);
+    let oom = false;
+    for (let i = 1; i <= 20000 && !oom; i++) {
+      raw.feedBytes(1, encodeCommand(['XADD', 's', `${i}-1`, 'temperature', '23.5', 'humidity', '65']), T0);
+      oom = text(raw.readAll(1)).startsWith('-OOM');
+      expect(raw.exports.memory.buffer.byteLength / 65536).toBeLessThanOrEqual(budget);
+    }
+    expect(oom).toBe(true);
+  });
 });

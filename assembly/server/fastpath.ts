@@ -35,6 +35,9 @@ const id = new StreamID();
   return n > <u32>(end - at - 4) ? -1 : <i32>n;
 }
 
+/** Rows per crossing: their IDs (16 bytes each) must fit the scratch region they are written back to. */
+export const BATCH_MAX_ROWS: i32 = 4096;
+
 export function xaddBatch(c: Client, p: usize, len: i32): i32 {
   if (c.inMulti || c.blocked != null || c.loading) return BATCH_BUSY;
   let at = 0;
@@ -55,6 +58,7 @@ export function xaddBatch(c: Client, p: usize, len: i32): i32 {
   if (at + 4 > len) return BATCH_MALFORMED;
   const count = <i32>load<u32>(p + <usize>at);
   at += 4;
+  if (count < 0 || count > BATCH_MAX_ROWS) return BATCH_MALFORMED;
   const valuesAt = at;
   // Validate every length before anything is written: a malformed batch changes nothing.
   for (let i = 0; i < count; i++) {

@@ -40,7 +40,7 @@ ABI_EXPORTS = {
     "rv_tick": ((F64,), (I32,)),
     "rv_next_deadline": ((), (F64,)),
     "rv_unblock": ((I32, I32), (I32,)),
-    "rv_set_page_budget": ((I32,), ()),
+    "rv_set_page_budget": ((I32,), (I32,)),
     "rv_used_memory": ((), (F64,)),
 }
 
@@ -274,7 +274,7 @@ class Engine:
         return self._call("rv_unblock", conn, mode)
 
     def set_page_budget(self, pages: int) -> None:
-        self._call("rv_set_page_budget", pages)
+        return self._call("rv_set_page_budget", pages)
 
     def used_memory(self) -> float:
         return self._call("rv_used_memory")
