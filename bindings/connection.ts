@@ -33,8 +33,11 @@ export class ConnState {
   /** Last known blocked state (from the latest `rv_feed` status of this connection). */
   blocked = false;
   closed = false;
-  #queue: PendingCall[] = [];
+  /** Unanswered requests, oldest first: a ring (power-of-two capacity) so the common one-at-a-time
+   *  call never resizes an array. */
+  #ring: (PendingCall | undefined)[] = new Array(8).fill(undefined);
   #head = 0;
+  #count = 0;
   #out = new Uint8Array(1024);
   #start = 0;
   #end = 0;
@@ -45,31 +48,33 @@ export class ConnState {
   ) {}
 
   push(req: PendingCall): void {
-    this.#queue.push(req);
+    if (this.#count === this.#ring.length) {
+      const old = this.#ring;
+      const grown: (PendingCall | undefined)[] = new Array(old.length * 2).fill(undefined);
+      for (let i = 0; i < this.#count; i++) grown[i] = old[(this.#head + i) & (old.length - 1)];
+      this.#ring = grown;
+      this.#head = 0;
+    }
+    this.#ring[(this.#head + this.#count) & (this.#ring.length - 1)] = req;
+    this.#count++;
   }
 
   peek(): PendingCall | undefined {
-    return this.#queue[this.#head];
+    return this.#count === 0 ? undefined : this.#ring[this.#head];
   }
 
   #shift(): PendingCall | undefined {
-    const q = this.#queue;
-    if (this.#head >= q.length) return undefined;
-    const r = q[this.#head];
-    q[this.#head++] = undefined as unknown as PendingCall;
-    if (this.#head === q.length) {
-      q.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= q.length) {
-      q.splice(0, this.#head);
-      this.#head = 0;
-    }
+    if (this.#count === 0) return undefined;
+    const r = this.#ring[this.#head];
+    this.#ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) & (this.#ring.length - 1);
+    this.#count--;
     return r;
   }
 
   /** PendingCalls sent whose replies have not arrived (aborted ones included). */
   get pending(): number {
-    return this.#queue.length - this.#head;
+    return this.#count;
   }
 
   /** True when the oldest unanswered request was cancelled by its signal. */

@@ -262,7 +262,8 @@ export class Host {
 
   /** Drains the engine's effect buffer (to `onEffects`, or nowhere). */
   #effects(): void {
-    if (!this.#hasEffects) return;
+    // Effects exist only when onEffects turned them on: otherwise skip the crossing.
+    if (!this.#hasEffects || !this.#onEffects) return;
     const raw = this.raw;
     let n: number;
     while ((n = raw.effectsRead()) > 0) {

@@ -337,6 +337,7 @@ type Maybe<T> = T | typeof INCOMPLETE;
 function bytesToString(buf: Uint8Array, from: number, to: number): string {
   const len = to - from;
   if (len <= 32) {
+    // Short ASCII (field names, numbers, IDs): cheaper than a TextDecoder call.
     let s = '';
     for (let i = from; i < to; i++) {
       const c = buf[i];
