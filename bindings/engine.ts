@@ -235,7 +235,10 @@ export class Host {
   #drain(conn: ConnState): void {
     const raw = this.raw;
     let n: number;
-    while ((n = raw.read(conn.id)) > 0) conn.receive(raw.scratch(), n);
+    while ((n = raw.read(conn.id)) > 0) {
+      conn.receive(raw.scratch(), n);
+      if (n < raw.scratchCap) break; // rv_read hands out min(pending, cap): nothing is left
+    }
   }
 
   /** A connection got its blocked reply: deliver it, then let the engine run what queued behind it. */
