@@ -11,6 +11,13 @@ const T0 = 1_700_000_000_000;
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 describe('per-connection limits', () => {
+  it('keeps the static footprint within 3 pages (192 KiB) after start-up, for small devices', async () => {
+    const raw = await RawEngine.instantiate(wasm);
+    raw.open(1);
+    raw.feedBytes(1, encodeCommand(['PING']), T0);
+    expect(raw.exports.memory.buffer.byteLength / 65536).toBeLessThanOrEqual(3);
+  });
+
   it('closes a connection whose unparsed input passes client-query-buffer-limit', async () => {
     const raw = await RawEngine.instantiate(wasm);
     raw.open(1);

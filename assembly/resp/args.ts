@@ -35,8 +35,9 @@ export class Args {
     const n = this.len(i);
     if (n != kw.length) return false;
     const p = this.ptr(i);
+    const k = changetype<usize>(kw);
     for (let j = 0; j < n; j++) {
-      if (lower(load<u8>(p + <usize>j)) != <u8>kw.charCodeAt(j)) return false;
+      if (<u16>lower(load<u8>(p + <usize>j)) != load<u16>(k + (<usize>j << 1))) return false;
     }
     return true;
   }

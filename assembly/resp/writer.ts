@@ -26,7 +26,17 @@ export function target(): ByteBuffer { return out; }
   out.len = <i32>(putHeader(out.ptr + <usize>out.len, type, n) - out.ptr);
 }
 
-export function simple(s: string): void { out.appendByte(43); out.appendAscii(s); crlf(); }
+export function simple(s: string): void {
+  const n = s.length;
+  if (!out.reserve(n + 3)) return;
+  let d = out.ptr + <usize>out.len;
+  store<u8>(d++, 43);
+  const src = changetype<usize>(s);
+  for (let i = 0; i < n; i++) store<u8>(d + <usize>i, <u8>load<u16>(src + (<usize>i << 1)));
+  d += <usize>n;
+  store<u16>(d, 0x0A0D);
+  out.len += n + 3;
+}
 export function ok(): void { simple("OK"); }
 
 /** An error line; `msg` must include the code ("ERR ...", "WRONGTYPE ..."). */

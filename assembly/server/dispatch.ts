@@ -46,15 +46,18 @@ export class Command {
 }
 
 export const commandTable = new Map<string, Command>();
-/** Allocation-free lookup: commands bucketed by name length and lowercase first byte. */
-const buckets = new Map<i32, Array<Command>>();
-@inline function bucketKey(len: i32, first: u8): i32 { return (len << 8) | <i32>first; }
+/** Allocation-free lookup: 256 buckets indexed by name length and lowercase first byte (small on
+ *  purpose: the table is part of the engine's static footprint on devices). */
+const MAX_NAME = 32;
+const buckets = new StaticArray<Array<Command> | null>(256);
+@inline function bucketKey(len: i32, first: u8): i32 { return ((len << 5) ^ <i32>first) & 255; }
 
 export function register(cmd: Command): Command {
   commandTable.set(cmd.name, cmd);
   const k = bucketKey(cmd.name.length, <u8>cmd.name.charCodeAt(0));
-  if (!buckets.has(k)) buckets.set(k, new Array<Command>());
-  buckets.get(k).push(cmd);
+  let list = buckets[k];
+  if (list == null) { list = new Array<Command>(); buckets[k] = list; }
+  list.push(cmd);
   return cmd;
 }
 
@@ -79,10 +82,10 @@ function lowerName(p: usize, n: i32): string {
 /** Redis lookupCommand: base command, or its subcommand when it is a container. */
 function lookup(a: Args): Command | null {
   const n = a.len(0);
-  if (n == 0) return null;
-  const k = bucketKey(n, lower(load<u8>(a.ptr(0))));
-  if (!buckets.has(k)) return null;
-  const base = findIn(buckets.get(k), a, 0);
+  if (n == 0 || n >= MAX_NAME) return null;
+  const list = unchecked(buckets[bucketKey(n, lower(load<u8>(a.ptr(0))))]);
+  if (list == null) return null;
+  const base = findIn(list, a, 0);
   if (base == null || base.subcommands == null || a.count < 2) return base;
   const sub = lowerName(a.ptr(1), a.len(1));
   return base.subcommands!.has(sub) ? base.subcommands!.get(sub) : null;

@@ -7,6 +7,18 @@ export let parsedU64: u64 = 0;
 /** Redis string2ll: canonical signed 64-bit decimal, no spaces, no '+', no leading zeros. */
 export function parseI64(p: usize, n: i32): bool {
   if (n == 0 || n > 20) return false;
+  // Fast path: up to 9 digits without sign or leading zero cannot overflow (lengths, counts, values).
+  const first = load<u8>(p);
+  if (n <= 9 && first >= 49 && first <= 57) {
+    let v: i64 = <i64>(first - 48);
+    for (let i = 1; i < n; i++) {
+      const c = load<u8>(p + <usize>i);
+      if (c < 48 || c > 57) return false;
+      v = v * 10 + <i64>(c - 48);
+    }
+    parsedI64 = v;
+    return true;
+  }
   if (n == 1 && load<u8>(p) == 48) { parsedI64 = 0; return true; }
   let i = 0;
   let neg = false;
