@@ -19,21 +19,25 @@ import { writeU64 } from "../util/buffer";
 
 /** Values that are canonical integers are stored as tagged zigzag varints (see the layout above). */
 const INT_LIMIT: i64 = 0x4000000000000000;
-@inline function intValueTag(p: usize, n: i32): u64 {
-  if (n == 0 || n > 20 || !parseI64(p, n)) return 0;
-  const v = parsedI64;
-  if (v >= INT_LIMIT || v <= -INT_LIMIT) return 0;
-  const zz = <u64>((v << 1) ^ (v >> 63));
-  return (zz << 1) | 1;
+
+/** Per-append scratch: each value's integer tag (0 = stored as a string), parsed once. */
+let valueTags = new StaticArray<u64>(16);
+/** Listpack weight of the last value classified by classifyValue. */
+let valueLp: u32 = 0;
+
+/** Parses a value once: returns its tag (0 for strings) and sets valueLp. */
+@inline function classifyValue(p: usize, n: i32): u64 {
+  if (n > 0 && n <= 20 && parseI64(p, n)) {
+    const v = parsedI64;
+    valueLp = lpIntSize(v);
+    if (v >= INT_LIMIT || v <= -INT_LIMIT) return 0;
+    return (<u64>((v << 1) ^ (v >> 63)) << 1) | 1;
+  }
+  valueLp = lpRawStrSize(n);
+  return 0;
 }
 
-@inline function valueSize(p: usize, n: i32): u32 {
-  const tag = intValueTag(p, n);
-  return tag != 0 ? varintSize(tag) : varintSize(<u64>n << 1) + <u32>n;
-}
-
-@inline function writeValue(d: usize, p: usize, n: i32): usize {
-  const tag = intValueTag(p, n);
+@inline function writeValue(d: usize, p: usize, n: i32, tag: u64): usize {
   if (tag != 0) return writeVarint(d, tag);
   d = writeVarint(d, <u64>n << 1);
   memory.copy(d, p, <usize>n);
@@ -45,7 +49,7 @@ const INT_LIMIT: i64 = 0x4000000000000000;
   const tag = readVarint(p);
   return (tag & 1) != 0 ? varintEnd : varintEnd + <usize>(tag >> 1);
 }
-import { lpIntSize, lpStrSize, LP_HEADER_AND_END } from "./listpack";
+import { lpIntSize, lpStrSize, lpRawStrSize, LP_HEADER_AND_END } from "./listpack";
 import { Args } from "../resp/args";
 import { account, release } from "../util/memory";
 
@@ -163,14 +167,18 @@ export function blockAppend(b: Block, ms: u64, seq: u64, args: Args, first: i32,
   // Listpack weight of the same entry in Redis: flags, ms-diff, seq-diff, [num-fields], fields/values, lp-count.
   let lp: u32 = lpIntSize(0) + lpIntSize(<i64>msDelta) + lpIntSize(<i64>(seq - b.baseSeq));
   if (!same) { size += varintSize(<u64>nfields); lp += lpIntSize(<i64>nfields); }
+  if (valueTags.length < nfields) valueTags = new StaticArray<u64>(nfields << 1);
   for (let i = 0; i < nfields; i++) {
     const fi = first + 2 * i;
     if (!same) {
       size += varintSize(<u64>args.len(fi)) + <u32>args.len(fi);
       lp += lpStrSize(args.ptr(fi), args.len(fi));
     }
-    size += valueSize(args.ptr(fi + 1), args.len(fi + 1));
-    lp += lpStrSize(args.ptr(fi + 1), args.len(fi + 1));
+    const vn = args.len(fi + 1);
+    const tag = classifyValue(args.ptr(fi + 1), vn);
+    unchecked(valueTags[i] = tag);
+    size += tag != 0 ? varintSize(tag) : varintSize(<u64>vn << 1) + <u32>vn;
+    lp += valueLp;
   }
   const lpCount: i64 = same ? <i64>nfields + 3 : <i64>nfields * 2 + 4;
   lp += lpIntSize(lpCount);
@@ -189,7 +197,7 @@ export function blockAppend(b: Block, ms: u64, seq: u64, args: Args, first: i32,
       memory.copy(p, args.ptr(fi), <usize>fn);
       p += <usize>fn;
     }
-    p = writeValue(p, args.ptr(fi + 1), args.len(fi + 1));
+    p = writeValue(p, args.ptr(fi + 1), args.len(fi + 1), unchecked(valueTags[i]));
   }
   b.used += size;
   b.live++;

@@ -31,6 +31,11 @@ export function lpIntSize(v: i64): u32 {
 /** Size of a string element (lpAppend), which Redis integer-encodes when it is a canonical int64. */
 export function lpStrSize(p: usize, n: i32): u32 {
   if (n <= 20 && parseI64(p, n)) return lpIntSize(parsedI64);
+  return lpRawStrSize(n);
+}
+
+/** Size of a string element that is not an integer. */
+export function lpRawStrSize(n: i32): u32 {
   const len = <u32>n;
   let enc: u32;
   if (len < 64) enc = 1 + len;
