@@ -11,6 +11,20 @@ const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of v
 
 /** Writes `s` as u32 length + UTF-8 at `at`; returns the new offset, or -1 if it does not fit. */
 function put(view: DataView, bytes: Uint8Array, at: number, s: string): number {
+  const n = s.length;
+  if (n <= 64 && at + 4 + n <= bytes.length) {
+    // Short ASCII (numbers, field names, IDs): a plain loop beats an encodeInto call.
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      bytes[at + 4 + i] = c;
+    }
+    if (i === n) {
+      view.setUint32(at, n, true);
+      return at + 4 + n;
+    }
+  }
   if (at + 4 + s.length > bytes.length) {
     // Worst case UTF-8 is 3 bytes per UTF-16 unit; check precisely only when it may not fit.
     const enc = encoder.encode(s);
