@@ -27,6 +27,9 @@ export class Args {
     this.count++;
   }
 
+  /** Overwrites argument i (i < count). */
+  @inline set(i: i32, p: usize, n: i32): void { unchecked(this.ptrs[i] = p); unchecked(this.lens[i] = n); }
+
   @inline ptr(i: i32): usize { return unchecked(this.ptrs[i]); }
   @inline len(i: i32): i32 { return unchecked(this.lens[i]); }
 

@@ -84,16 +84,20 @@ export function xaddBatch(c: Client, p: usize, len: i32): i32 {
   at = valuesAt;
   let added = 0;
   E.beginUnit();
+  // Field names are the same for every row: set them once, then only the value slots change.
+  entryArgs.reset();
+  let fa = fieldsAt;
+  for (let f = 0; f < nfields; f++) {
+    const fn = <i32>load<u32>(p + <usize>fa);
+    entryArgs.push(p + <usize>(fa + 4), fn);
+    entryArgs.push(0, 0);
+    fa += 4 + fn;
+  }
   for (let i = 0; i < count; i++) {
     if (!s.nextAutoId(now, id)) break;
-    entryArgs.reset();
-    let fa = fieldsAt;
     for (let f = 0; f < nfields; f++) {
-      const fn = <i32>load<u32>(p + <usize>fa);
-      entryArgs.push(p + <usize>(fa + 4), fn);
-      fa += 4 + fn;
       const vn = <i32>load<u32>(p + <usize>at);
-      entryArgs.push(p + <usize>(at + 4), vn);
+      entryArgs.set(2 * f + 1, p + <usize>(at + 4), vn);
       at += 4 + vn;
     }
     s.append(id.ms, id.seq, entryArgs, 0, nfields, config.streamNodeMaxEntries, config.streamNodeMaxBytes);
