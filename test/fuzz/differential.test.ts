@@ -16,8 +16,8 @@
 // Rivulet takes from newer Redis on purpose (XREAD `+`: not generated).
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '../support/redis-server.ts';
+import { describe, expect, it } from 'vitest';
+import { useDifferentialPair } from '../support/differential-pair.ts';
 import { connectRaw, quoteArgs, type RawClient } from '../support/raw-client.ts';
 
 type Cmd = string[];
@@ -437,31 +437,12 @@ const CANDIDATE = process.env.FUZZ_CANDIDATE ?? 'engine';
 const COLLECT = process.env.FUZZ_COLLECT === '1';
 
 describe('differential fuzz: redis-server 7.0.15 vs Rivulet', () => {
-  let redis: RedisHandle;
-  let redis2: RedisHandle | null = null;
-  let ref: RedisRef;
-  let cand: Candidate;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    ref = new RedisRef(redis.port);
-    if (CANDIDATE === 'redis') {
-      redis2 = await startRedis();
-      cand = redisCandidate(redis2.port);
-    } else {
-      cand = await engineCandidate();
-    }
-  }, 60_000);
-
-  afterAll(async () => {
-    if (STATS) {
-      const rows = [...stats].sort((a, b) => a[0].localeCompare(b[0]));
-      console.log(rows.map(([k, n]) => `${String(n).padStart(7)}  ${k}`).join('\n'));
-    }
-    await cand?.close();
-    await ref?.close();
-    await redis2?.stop();
-    await redis?.stop();
+  const pair = useDifferentialPair<RedisRef, Candidate>({
+    reference: (port) => new RedisRef(port),
+    redisCandidate: redisCandidate,
+    engineCandidate: engineCandidate,
+    candidateIsRedis: CANDIDATE === 'redis',
+    stats: STATS ? stats : undefined,
   });
 
   for (const resp3 of [false, true]) {
@@ -471,7 +452,7 @@ describe('differential fuzz: redis-server 7.0.15 vs Rivulet', () => {
       async () => {
         const t = Date.now();
         if (COLLECT) {
-          const kinds = await collect(ref, cand, runs, resp3);
+          const kinds = await collect(pair.ref, pair.cand, runs, resp3);
           const text = `${kinds.length} kinds of mismatch in ${runs} sequences (${resp3 ? 'RESP3' : 'RESP2'}, ${((Date.now() - t) / 1000).toFixed(1)} s)\n\n${kinds.join('\n\n')}`;
           console.log(text);
           expect(kinds.length, text).toBe(0);
@@ -480,7 +461,7 @@ describe('differential fuzz: redis-server 7.0.15 vs Rivulet', () => {
         let commands = 0;
         const prop = fc.asyncProperty(sequence, async (cmds) => {
           commands += cmds.length;
-          return (await runSequence(ref, cand, cmds, resp3)) === null;
+          return (await runSequence(pair.ref, pair.cand, cmds, resp3)) === null;
         });
         const result = await fc.check(prop, { numRuns: runs, seed: SEED, endOnFailure: false });
         console.log(
@@ -491,7 +472,7 @@ describe('differential fuzz: redis-server 7.0.15 vs Rivulet', () => {
         if (result.failed) {
           if (result.counterexample) {
             const [cmds] = result.counterexample;
-            const m = await runSequence(ref, cand, cmds, resp3);
+            const m = await runSequence(pair.ref, pair.cand, cmds, resp3);
             const text = m
               ? report(cmds, m, resp3, result.seed, result.numRuns)
               : `failure did not reproduce on replay: ${cmds.map((c) => quoteArgs(c)).join('\n')}`;

@@ -22,8 +22,8 @@
 //   RIVULET_WASM=path     fuzz another build of the module
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '../support/redis-server.ts';
+import { describe, expect, it } from 'vitest';
+import { useDifferentialPair } from '../support/differential-pair.ts';
 import { connectRaw, quoteArgs, type RawClient } from '../support/raw-client.ts';
 import { execContexts, normalizeReply, normalizeSequence } from '../support/normalize.ts';
 import { groupSequence, type Cmd } from './gen.ts';
@@ -324,31 +324,12 @@ describe('the normaliser (test/support/normalize.ts)', () => {
 });
 
 describe('groups differential: redis-server 7.0.15 vs Rivulet', () => {
-  let redis: RedisHandle;
-  let redis2: RedisHandle | null = null;
-  let ref: Side;
-  let cand: Side;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    ref = redisSide(redis.port);
-    if (CANDIDATE === 'redis') {
-      redis2 = await startRedis();
-      cand = redisSide(redis2.port);
-    } else {
-      cand = await engineSide();
-    }
-  }, 60_000);
-
-  afterAll(async () => {
-    if (STATS) {
-      const rows = [...stats].sort((a, b) => a[0].localeCompare(b[0]));
-      console.log(rows.map(([k, n]) => `${String(n).padStart(7)}  ${k}`).join('\n'));
-    }
-    await cand?.close();
-    await ref?.close();
-    await redis2?.stop();
-    await redis?.stop();
+  const pair = useDifferentialPair<Side, Side>({
+    reference: (port) => redisSide(port),
+    redisCandidate: redisSide,
+    engineCandidate: engineSide,
+    candidateIsRedis: CANDIDATE === 'redis',
+    stats: STATS ? stats : undefined,
   });
 
   for (const resp3 of [false, true]) {
@@ -358,13 +339,13 @@ describe('groups differential: redis-server 7.0.15 vs Rivulet', () => {
       `${runs} random group sequences give identical replies (${proto})`,
       async () => {
         const t = Date.now();
-        await ref.open(resp3);
-        await cand.open(resp3);
+        await pair.ref.open(resp3);
+        await pair.cand.open(resp3);
 
         if (COLLECT) {
           const found = new Map<string, { cmds: Cmd[]; m: Mismatch; count: number }>();
           for (const cmds of fc.sample(groupSequence, { numRuns: runs, seed: SEED })) {
-            const m = await runSequence(ref, cand, cmds);
+            const m = await runSequence(pair.ref, pair.cand, cmds);
             if (!m) continue;
             const sig = signature(m);
             const f = found.get(sig);
@@ -373,7 +354,7 @@ describe('groups differential: redis-server 7.0.15 vs Rivulet', () => {
           }
           const kinds: string[] = [];
           for (const [sig, { cmds, m, count }] of found) {
-            const small = await minimise(ref, cand, cmds, sig);
+            const small = await minimise(pair.ref, pair.cand, cmds, sig);
             kinds.push(
               small
                 ? `[${count}x] ${sig}\n${report(small.cmds, small.m, resp3)}`
@@ -391,7 +372,7 @@ describe('groups differential: redis-server 7.0.15 vs Rivulet', () => {
         const prop = fc.asyncProperty(groupSequence, async (cmds) => {
           commands += cmds.length;
           try {
-            return (await runSequence(ref, cand, cmds)) === null;
+            return (await runSequence(pair.ref, pair.cand, cmds)) === null;
           } catch (e) {
             if (e instanceof ReferenceFailure) referenceFailure ??= e.message;
             throw e;
@@ -406,7 +387,7 @@ describe('groups differential: redis-server 7.0.15 vs Rivulet', () => {
         if (result.failed) {
           if (result.counterexample) {
             const [cmds] = result.counterexample;
-            const m = await runSequence(ref, cand, cmds);
+            const m = await runSequence(pair.ref, pair.cand, cmds);
             const text = m
               ? `groups differential mismatch (${proto}) after ${result.numRuns} runs; replay with FUZZ_SEED=${result.seed}\n` +
                 report(cmds, m, resp3)
