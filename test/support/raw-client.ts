@@ -207,6 +207,17 @@ export function parseCommandLineBytes(line: string): Uint8Array[] {
     const pushText = (s: string) => {
       for (const b of te.encode(s)) bytes.push(b);
     };
+    /** Pushes the whole code point at i (surrogate pairs stay together) and leaves i on its last unit. */
+    const pushCodePoint = () => {
+      const ch = String.fromCodePoint(line.codePointAt(i)!);
+      pushText(ch);
+      i += ch.length - 1;
+    };
+    /** A closing quote must be followed by whitespace or the end of the line. */
+    const closeQuote = () => {
+      if (i + 1 < n && !isSpace(line[i + 1])) throw new Error(`closing quote must be followed by a space: ${line}`);
+      done = true;
+    };
     let inDq = false;
     let inSq = false;
     let done = false;
@@ -224,14 +235,9 @@ export function parseCommandLineBytes(line: string): Uint8Array[] {
           if (e in map) bytes.push(map[e]);
           else pushText(e);
         } else if (c === '"') {
-          if (i + 1 < n && !isSpace(line[i + 1])) throw new Error(`closing quote must be followed by a space: ${line}`);
-          done = true;
+          closeQuote();
         } else {
-          // take the whole code point (surrogate pairs stay together)
-          const cp = line.codePointAt(i)!;
-          const ch = String.fromCodePoint(cp);
-          pushText(ch);
-          i += ch.length - 1;
+          pushCodePoint();
         }
       } else if (inSq) {
         if (i >= n) throw new Error(`unbalanced quotes in: ${line}`);
@@ -240,13 +246,9 @@ export function parseCommandLineBytes(line: string): Uint8Array[] {
           i++;
           bytes.push(39);
         } else if (c === "'") {
-          if (i + 1 < n && !isSpace(line[i + 1])) throw new Error(`closing quote must be followed by a space: ${line}`);
-          done = true;
+          closeQuote();
         } else {
-          const cp = line.codePointAt(i)!;
-          const ch = String.fromCodePoint(cp);
-          pushText(ch);
-          i += ch.length - 1;
+          pushCodePoint();
         }
       } else {
         if (i >= n) {

@@ -206,48 +206,35 @@ def split_args(line: str) -> List[bytes]:
         if i >= n:
             return out
         cur = bytearray()
-        if line[i] == '"':
-            i += 1
-            while True:
-                if i >= n:
-                    raise ValueError("unbalanced quotes: " + line)
-                ch = line[i]
-                if ch == "\\" and i + 3 < n and line[i + 1] == "x" and line[i + 2] in _HEX and line[i + 3] in _HEX:
-                    cur.append(int(line[i + 2:i + 4], 16))
-                    i += 4
-                elif ch == "\\" and i + 1 < n:
-                    e = line[i + 1]
-                    cur += bytes([_ESC[e]]) if e in _ESC else e.encode("utf-8")
-                    i += 2
-                elif ch == '"':
-                    i += 1
-                    if i < n and not line[i].isspace():
-                        raise ValueError("closing quote must be followed by a space: " + line)
-                    break
-                else:
-                    cur += ch.encode("utf-8")
-                    i += 1
-        elif line[i] == "'":
-            i += 1
-            while True:
-                if i >= n:
-                    raise ValueError("unbalanced quotes: " + line)
-                ch = line[i]
-                if ch == "\\" and i + 1 < n and line[i + 1] == "'":
-                    cur.append(39)
-                    i += 2
-                elif ch == "'":
-                    i += 1
-                    if i < n and not line[i].isspace():
-                        raise ValueError("closing quote must be followed by a space: " + line)
-                    break
-                else:
-                    cur += ch.encode("utf-8")
-                    i += 1
-        else:
+        quote = line[i] if line[i] in "\"'" else None
+        if quote is None:
             while i < n and not line[i].isspace():
                 cur += line[i].encode("utf-8")
                 i += 1
+        else:
+            i += 1
+            while True:
+                if i >= n:
+                    raise ValueError("unbalanced quotes: " + line)
+                ch = line[i]
+                if quote == '"' and ch == "\\" and i + 3 < n and line[i + 1] == "x" and line[i + 2] in _HEX and line[i + 3] in _HEX:
+                    cur.append(int(line[i + 2:i + 4], 16))
+                    i += 4
+                elif quote == '"' and ch == "\\" and i + 1 < n:
+                    e = line[i + 1]
+                    cur += bytes([_ESC[e]]) if e in _ESC else e.encode("utf-8")
+                    i += 2
+                elif quote == "'" and ch == "\\" and i + 1 < n and line[i + 1] == "'":
+                    cur.append(39)
+                    i += 2
+                elif ch == quote:
+                    i += 1
+                    if i < n and not line[i].isspace():
+                        raise ValueError("closing quote must be followed by a space: " + line)
+                    break
+                else:
+                    cur += ch.encode("utf-8")
+                    i += 1
         out.append(bytes(cur))
 
 
