@@ -4,7 +4,7 @@ import { Client } from "../server/client";
 import * as W from "../resp/writer";
 import { replyError } from "../server/dispatch";
 import { nowMs, addDirty } from "../server/state";
-import { StreamID, cmp, parseStreamId } from "../core/ids";
+import { StreamID, cmp } from "../core/ids";
 import { Entry } from "../core/block";
 import { Stream } from "../core/stream";
 import { Group, lookupGroup, entryExists, entryReferenced, dropReferences, POLICY_KEEPREF, POLICY_DELREF, POLICY_ACKED } from "../core/groups";
