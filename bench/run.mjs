@@ -55,7 +55,7 @@ if (value('--render')) {
   process.exit(0);
 }
 
-if (!existsSync(join(ROOT, 'dist/entry.node.js')) || !existsSync(wasmPath())) {
+if (!existsSync(join(ROOT, 'dist/bindings/entry.node.js')) || !existsSync(wasmPath())) {
   console.error('bench: build first (npm run build)');
   process.exit(1);
 }

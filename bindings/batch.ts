@@ -2,7 +2,7 @@
 // rows are packed into the scratch region as length-prefixed bytes, many per crossing, and the engine
 // answers with the entries' IDs as u64 pairs — no RESP text on either side.
 import { ReplyError } from './resp.js';
-import type { Host } from './engine.js';
+import type { InProcessHost as Host } from './engine.js';
 
 const encoder = new TextEncoder();
 const MAX_ROWS = 4096;

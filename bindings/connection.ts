@@ -2,7 +2,7 @@ import { AbortError, ConnectionClosedError } from './errors.js';
 import { decodeReply, replyLength, ReplyError, type CommandArg, type RespValue } from './resp.js';
 import { GroupCommands } from './groups.js';
 import type { Awaitable, CallOptions } from './streams.js';
-import type { Host } from './engine.js';
+import type { InProcessHost as Host } from './engine.js';
 
 /** How a request's reply is delivered. */
 const DECODED = 0; // decoded; an error reply rejects / throws

@@ -3,8 +3,13 @@ import { xaddBatch } from './batch.js';
 import { Connection, ConnState } from './connection.js';
 import { EngineClosedError, ConnectionClosedError } from './errors.js';
 import { compileModule, type WasmSource } from './loader.js';
+import { HostLoop } from './loop.js';
+import { Persistence } from '../hosts/shared/persistence.js';
+import { silentLog, type Logger } from '../hosts/shared/log.js';
+import type { Storage } from '../hosts/shared/storage.js';
+import type { FsyncPolicy } from '../hosts/shared/aof.js';
 import { RawEngine } from './raw.js';
-import { encodeCommand, encodeCommandInto, type CommandArg } from './resp.js';
+import type { CommandArg } from './resp.js';
 
 /** Options of `createEngine()`. */
 export interface EngineOptions {
@@ -25,338 +30,130 @@ export interface EngineOptions {
    * affect the engine.
    */
   onEffects?: (effects: Uint8Array) => void;
+  /**
+   * Where to persist (an AOF plus snapshots, the same files `rivulet serve` uses): the Node entry
+   * makes one from `dir`; the browser entry from `storage: 'opfs'`. Without it the engine is in memory.
+   */
+  storage?: Storage;
+  /** Log every write to the AOF (default true when persisting). */
+  appendonly?: boolean;
+  /** `always`: a write resolves only once it is on disk; `everysec` (default): synced once a second; `no`. */
+  appendfsync?: FsyncPolicy;
+  /** Snapshot save points: `[seconds, changes]` pairs (default none). */
+  save?: Array<[number, number]>;
+  /** Rewrite the AOF automatically once it is at least this big and doubled (default 64 MiB). */
+  autoAofRewriteMinSize?: number;
+  /** Where loading and persistence messages go (default: nowhere). */
+  log?: Logger;
 }
 
-/** Longest delay setTimeout takes (2^31 - 1 ms ≈ 24.8 days); longer ones are re-armed. */
-const MAX_DELAY = 0x7fffffff;
-
-type Timer = ReturnType<typeof setTimeout>;
-
 /**
- * The host loop over one {@link RawEngine}: connection ids, feeding commands through the scratch
- * region, draining output, waking blocked connections after every write, and one timer at the
- * engine's next deadline. Internal: programs use {@link Engine} and {@link Connection}.
+ * The in-process host: {@link HostLoop} with a request queue ({@link ConnState}) as every
+ * connection's sink. Internal: programs use {@link Engine} and {@link Connection}.
  *
- * Event-loop policy (Node): the timer holds the process open only while some call is waiting on the
- * engine (a blocked read the program awaits) — like a socket with a request in flight, so a pending
- * `XREAD BLOCK 5000` resolves (with null) before the process exits, and a pending `BLOCK 0` keeps it
- * alive until a write, an abort, `conn.close()` or `engine.close()`. With nothing pending the engine
- * holds nothing, so an idle engine never keeps a process alive and `close()` is not needed to exit.
+ * Event-loop policy (Node): the loop's timer holds the process open only while some call is waiting
+ * on the engine (a blocked read the program awaits) — like a socket with a request in flight, so a
+ * pending `XREAD BLOCK 5000` resolves (with null) before the process exits, and a pending `BLOCK 0`
+ * keeps it alive until a write, an abort, `conn.close()` or `engine.close()`. With nothing pending
+ * the engine holds nothing, so an idle engine never keeps a process alive.
  */
-export class Host {
-  readonly raw: RawEngine;
-  readonly clock: () => number;
+export class InProcessHost {
+  readonly loop: HostLoop;
   readonly conns = new Map<number, ConnState>();
-  #nextId = 0;
-  #freeIds: number[] = [];
-  #failure: unknown = null;
-  /** Promises the program is waiting on (each pending blocked call). */
-  #waiting = 0;
-  #timer: Timer | undefined = undefined;
-  #timerAt = NaN;
-  #timerRef = false;
-  /** Deadlines or the waiting count may have changed: re-arm at the end of the operation. */
-  #dirty = false;
-  /** The engine may have connections in its ready queue (OTHERS_READY, tick, unblock). */
-  #mayBeReady = false;
 
-  readonly #onEffects: ((effects: Uint8Array) => void) | undefined;
-  readonly #hasEffects: boolean;
-  readonly #hasStatus: boolean;
+  constructor(loop: HostLoop) {
+    this.loop = loop;
+  }
 
-  constructor(raw: RawEngine, clock: () => number, onEffects?: (effects: Uint8Array) => void) {
-    this.raw = raw;
-    this.clock = clock;
-    this.#onEffects = onEffects;
-    this.#hasEffects = typeof raw.exports.rv_effects_read === 'function';
-    // The engine produces effects only for hosts that consume them.
-    if (onEffects && typeof raw.exports.rv_effects_enable === 'function') raw.effectsEnable(true);
-    this.#hasStatus = typeof raw.exports.rv_status === 'function';
+  get raw(): RawEngine {
+    return this.loop.raw;
+  }
+
+  get clock(): () => number {
+    return this.loop.clock;
   }
 
   get failure(): unknown {
-    return this.#failure;
+    return this.loop.failure;
   }
 
   /** Throws when the engine (or this connection) can take no more calls. */
   check(conn?: ConnState): void {
-    if (this.#failure !== null) throw this.#failure;
+    this.loop.check();
     if (conn?.closed) throw new ConnectionClosedError();
   }
 
   open(): ConnState {
-    this.check();
-    for (;;) {
-      const id = this.#freeIds.length ? this.#freeIds.pop()! : this.#nextId++;
-      if (id > 0x7fffffff) throw new RangeError('rivulet: out of connection ids');
-      try {
-        if (this.raw.open(id) !== 0) continue; // in use inside the engine: take the next
-      } catch (e) {
-        throw this.#crash(e);
-      }
-      const st = new ConnState(id, this);
-      this.conns.set(id, st);
-      return st;
-    }
+    const holder: { st?: ConnState } = {};
+    const id = this.loop.open({
+      write: (bytes) => void holder.st!.receive(bytes, bytes.length),
+      settled: (status) => {
+        const st = holder.st!;
+        st.blocked = (status & FeedStatus.BLOCKED) !== 0;
+        st.dispatch();
+        // a request cancelled while queued has now blocked: release it at once
+        if (st.blocked && st.headAborted()) this.loop.unblock(st.id, UNBLOCK_TIMEOUT);
+      },
+      closed: () => {
+        this.conns.delete(id);
+        holder.st!.failAll(new ConnectionClosedError('rivulet: connection closed by the engine'));
+      },
+      failed: (err) => {
+        this.conns.delete(id);
+        holder.st!.failAll(err);
+      },
+    });
+    const st = (holder.st = new ConnState(id, this));
+    this.conns.set(id, st);
+    return st;
   }
 
   retain(): void {
-    if (this.#waiting++ > 0) return;
-    try {
-      this.#arm(); // take a ref on the event loop
-    } catch (e) {
-      this.#crash(e);
-    }
+    this.loop.retain();
   }
 
   release(): void {
-    this.#waiting--;
-    this.#dirty = true;
+    this.loop.release();
   }
 
-  /** Encodes and feeds `cmds` on `conn` (requests already queued), then runs the wake-up loop. */
+  /** Encodes and feeds `cmds` on `conn` (requests already queued); replies reach its queue. */
   submit(conn: ConnState, cmds: readonly (readonly CommandArg[])[]): void {
-    try {
-      const raw = this.raw;
-      let scratch = raw.scratch();
-      let off = 0;
-      for (let i = 0; i < cmds.length && !conn.closed; i++) {
-        const args = cmds[i];
-        let n = encodeCommandInto(args, scratch, off);
-        if (n < 0 && off > 0) {
-          this.#feed(conn, off);
-          off = 0;
-          if (conn.closed) break;
-          scratch = raw.scratch();
-          n = encodeCommandInto(args, scratch, 0);
-        }
-        if (n < 0) {
-          // larger than the scratch region: the engine buffers the partial frame between pieces
-          const bytes = encodeCommand(args);
-          for (let p = 0; p < bytes.length && !conn.closed; p += raw.scratchCap) {
-            const piece = bytes.subarray(p, p + raw.scratchCap);
-            raw.scratch().set(piece);
-            this.#feed(conn, piece.length);
-          }
-          scratch = raw.scratch();
-          continue;
-        }
-        off += n;
-      }
-      if (off > 0 && !conn.closed) this.#feed(conn, off);
-      this.#settle();
-    } catch (e) {
-      throw this.#crash(e);
-    }
+    this.loop.submit(conn.id, cmds);
   }
 
   /** After a request was cancelled by its signal (already rejected). */
   afterAbort(conn: ConnState, wasHead: boolean): void {
-    if (this.#failure !== null || conn.closed) return;
-    try {
-      // The head request is the one parked in the engine: answer it as a timeout and drop the reply.
-      if (wasHead && this.raw.unblock(conn.id, UNBLOCK_TIMEOUT)) {
-        this.#mayBeReady = true;
-        this.#woken(conn);
-      }
-      this.#dirty = true;
-      this.#settle();
-    } catch (e) {
-      this.#crash(e); // rejects everything pending; nothing to throw to from an abort event
-    }
+    if (this.loop.failure !== null || conn.closed) return;
+    // The head request is the one parked in the engine: answer it as a timeout and drop the reply.
+    if (wasHead) this.loop.unblock(conn.id, UNBLOCK_TIMEOUT);
   }
 
   closeConnection(conn: ConnState): void {
     if (conn.closed) return;
     conn.failAll(new ConnectionClosedError());
     this.conns.delete(conn.id);
-    if (this.#failure !== null) return;
-    try {
-      this.raw.close(conn.id);
-      this.#freeIds.push(conn.id);
-      this.#dirty = true;
-      this.#settle();
-    } catch (e) {
-      throw this.#crash(e);
-    }
+    this.loop.close(conn.id);
   }
 
   /** Delivers timeouts as of `now`. */
   tick(now: number): number {
-    this.check();
-    try {
-      const n = this.raw.tick(now);
-      this.#mayBeReady = true;
-      this.#dirty = true;
-      this.#settle();
-      return n;
-    } catch (e) {
-      throw this.#crash(e);
-    }
-  }
-
-  /** Engine closed by the program: reject everything, stop the timer, take no more calls. */
-  shutdown(err: Error): void {
-    if (this.#failure === null) this.#failure = err;
-    this.#clearTimer();
-    for (const c of this.conns.values()) c.failAll(err);
-    this.conns.clear();
-  }
-
-  /** Feeds `len` scratch bytes and services the connection (output, blocked state, close). */
-  #feed(conn: ConnState, len: number): void {
-    const st = this.raw.feed(conn.id, len, this.clock());
-    if (st < 0) return this.#closedByEngine(conn); // unknown to the engine
-    if (st & FeedStatus.OUTPUT) this.#drain(conn);
-    conn.blocked = (st & FeedStatus.BLOCKED) !== 0;
-    conn.dispatch();
-    if (st & FeedStatus.BLOCKED) this.#dirty = true;
-    if (st & FeedStatus.OTHERS_READY) this.#mayBeReady = true;
-    if (st & FeedStatus.CLOSE) {
-      this.#closedByEngine(conn);
-    } else if (conn.blocked && conn.headAborted()) {
-      // a request cancelled while queued has now blocked: release it at once
-      if (this.raw.unblock(conn.id, UNBLOCK_TIMEOUT)) {
-        this.#mayBeReady = true;
-        this.#woken(conn);
-      }
-    }
-  }
-
-  /** QUIT, a protocol error or CLIENT KILL: the replies already read were delivered; the rest fail. */
-  #closedByEngine(conn: ConnState): void {
-    conn.failAll(new ConnectionClosedError('rivulet: connection closed by the engine'));
-    this.conns.delete(conn.id);
-    this.raw.close(conn.id);
-    this.#freeIds.push(conn.id);
-    this.#dirty = true;
-  }
-
-  #drain(conn: ConnState): void {
-    const raw = this.raw;
-    let n: number;
-    while ((n = raw.read(conn.id)) > 0) {
-      conn.receive(raw.scratch(), n);
-      if (n < raw.scratchCap) break; // rv_read hands out min(pending, cap): nothing is left
-    }
-  }
-
-  /** A connection got its blocked reply: deliver it, then let the engine run what queued behind it. */
-  #woken(conn: ConnState): void {
-    this.#drain(conn);
-    conn.blocked = false;
-    conn.dispatch();
-    if (this.#hasStatus && this.raw.status(conn.id) & FeedStatus.CLOSE) return this.#closedByEngine(conn);
-    // Commands sent while it was blocked wait in the engine's input; an empty feed runs them (and
-    // reports whether one blocked again). Harmless when the engine already ran them.
-    if (conn.pending > 0) this.#feed(conn, 0);
-    this.#dirty = true;
-  }
-
-  /** Serves every connection the engine reports ready (woken by a write, a timeout or an unblock). */
-  #pump(): void {
-    this.#mayBeReady = false;
-    let id: number;
-    while ((id = this.raw.readyNext()) >= 0) {
-      const conn = this.conns.get(id);
-      if (conn) this.#woken(conn);
-    }
-  }
-
-  /** Drains the engine's effect buffer (to `onEffects`, or nowhere). */
-  #effects(): void {
-    // Effects exist only when onEffects turned them on: otherwise skip the crossing.
-    if (!this.#hasEffects || !this.#onEffects) return;
-    const raw = this.raw;
-    let n: number;
-    while ((n = raw.effectsRead()) > 0) {
-      if (!this.#onEffects) continue;
-      const chunk = raw.scratch().slice(0, n);
-      try {
-        this.#onEffects(chunk);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
+    return this.loop.tick(now);
   }
 
   /**
    * Runs `rv_xadd_batch` for a connection with `len` bytes already in scratch; `collect` reads the IDs
-   * from scratch before the host drains anything else through it.
+   * from scratch before the loop drains anything else through it (and may throw the batch's error).
    */
   xaddBatch(conn: number, len: number, collect: (added: number) => void): void {
-    this.check();
-    const n = this.raw.xaddBatch(conn, len, this.clock());
-    collect(n);
-    this.#mayBeReady = true;
-    this.#dirty = true;
-    this.#settle();
-  }
-
-  #settle(): void {
-    if (this.#mayBeReady) this.#pump();
-    this.#effects();
-    if (this.#dirty) {
-      this.#dirty = false;
-      this.#arm();
-    }
-  }
-
-  /** Keeps one timer at the next deadline (ref'd only while a call is waiting). */
-  #arm(): void {
-    if (this.#failure !== null) return this.#clearTimer();
-    const d = this.raw.nextDeadline();
-    const ref = this.#waiting > 0;
-    if (d < 0 && !ref) return this.#clearTimer();
-    const at = d < 0 ? Infinity : d;
-    if (this.#timer !== undefined && at === this.#timerAt) {
-      if (ref !== this.#timerRef) this.#setRef(ref);
-      return;
-    }
-    this.#clearTimer();
-    const delay = d < 0 ? MAX_DELAY : Math.min(MAX_DELAY, Math.max(1, Math.ceil(d - this.clock())));
-    this.#timer = setTimeout(this.#onTimer, delay);
-    this.#timerAt = at;
-    this.#setRef(ref);
-  }
-
-  #setRef(ref: boolean): void {
-    this.#timerRef = ref;
-    const t = this.#timer as { ref?: () => void; unref?: () => void } | undefined;
-    if (t && typeof t === 'object') (ref ? t.ref : t.unref)?.call(t);
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = NaN;
-  }
-
-  #onTimer = (): void => {
-    this.#timer = undefined;
-    this.#timerAt = NaN;
-    if (this.#failure !== null) return;
-    try {
-      this.raw.tick(this.clock());
-      this.#pump();
-      this.#effects();
-      this.#arm();
-    } catch (e) {
-      this.#crash(e);
-    }
-  };
-
-  /** The engine failed (abort, trap, corrupt output): poison it and reject everything pending. */
-  #crash(e: unknown): unknown {
-    this.raw.poison(e);
-    const err = this.raw.failure;
-    if (this.#failure === null) this.#failure = err;
-    this.#clearTimer();
-    for (const c of this.conns.values()) c.failAll(err);
-    this.conns.clear();
-    return err;
+    let failure: unknown = undefined;
+    this.loop.run(conn, (raw) => {
+      try {
+        collect(raw.xaddBatch(conn, len, this.loop.clock()));
+      } catch (e) {
+        failure = e;
+      }
+    });
+    if (failure !== undefined) throw failure;
   }
 }
 
@@ -367,35 +164,78 @@ export class Host {
  *
  * ```ts
  * import { createEngine } from 'rivulet';
- * const engine = await createEngine();
+ * const engine = await createEngine({ dir: './data' });   // durable: AOF + snapshots in ./data
  * const conn = engine.connect();
  * await conn.xadd('s', { temp: 23.5 });
- * engine.close();
+ * await engine.close();                                   // flushes and syncs
  * ```
  *
  * Timeouts: the engine keeps one timer at its next BLOCK deadline. In Node that timer holds the
  * process open only while a call is waiting on the engine — like a socket with a request in flight:
  * a pending `XREAD BLOCK 5000` still resolves (null) before the process exits, and a pending
  * `BLOCK 0` keeps the process alive until a write, its AbortSignal, `conn.close()` or
- * `engine.close()`. An idle engine holds nothing, so `close()` is not needed for a process to exit.
+ * `engine.close()`. An idle engine holds nothing.
  */
 export class Engine {
   /** The thin ABI-level engine underneath (for hosts that move raw RESP bytes themselves). */
   readonly raw: RawEngine;
-  readonly #host: Host;
+  /** The host loop driving it. */
+  readonly loop: HostLoop;
+  readonly #host: InProcessHost;
+  #persistence: Persistence | null = null;
+  #cron: ReturnType<typeof setInterval> | undefined = undefined;
+  #closing: Promise<void> | null = null;
 
-  /** Wraps an instantiated engine; `createEngine()` is the usual way to get one. */
+  /** Wraps an instantiated engine; `createEngine()` is the usual way to get one (and the only one with persistence). */
   constructor(raw: RawEngine, options: EngineOptions = {}) {
     this.raw = raw;
-    this.#host = new Host(raw, options.clock ?? Date.now, options.onEffects);
+    this.loop = new HostLoop(raw, { clock: options.clock ?? Date.now });
+    this.#host = new InProcessHost(this.loop);
     if (options.pageBudget) raw.setPageBudget(options.pageBudget);
-    if (options.maxmemory !== undefined) {
-      const conn = this.connect();
-      try {
-        conn.call('CONFIG', 'SET', 'maxmemory', String(options.maxmemory)); // throws its ReplyError
-      } finally {
-        conn.close();
-      }
+    const onEffects = options.onEffects;
+    if (onEffects && !options.storage) {
+      this.loop.setDurability({
+        effects: (chunk) => reportEffects(onEffects, chunk),
+        commit: () => {},
+        requests: () => {},
+      });
+    }
+    if (options.maxmemory !== undefined) this.#configSet('maxmemory', String(options.maxmemory));
+  }
+
+  /** Persistence over `options.storage`: lock, load, AOF (createEngineWith calls it). */
+  async open(options: EngineOptions): Promise<this> {
+    if (!options.storage) return this;
+    const onEffects = options.onEffects;
+    this.#persistence = await Persistence.open(this.loop, {
+      storage: options.storage,
+      settings: {
+        appendonly: options.appendonly ?? true,
+        appendfsync: options.appendfsync ?? 'everysec',
+        save: options.save ?? [],
+        ...(options.autoAofRewriteMinSize !== undefined ? { autoAofRewriteMinSize: options.autoAofRewriteMinSize } : {}),
+      },
+      log: options.log ?? silentLog,
+      owner: 'an in-process rivulet engine',
+      tag: typeof process === 'object' && process?.pid ? process.pid : 'engine',
+      onFatal: (msg) => {
+        this.loop.shutdown(new Error(`rivulet: ${msg}`));
+      },
+      onEffects: onEffects ? (chunk) => reportEffects(onEffects, chunk) : undefined,
+    });
+    const p = this.#persistence;
+    // everysec syncs, save points and automatic rewrites; the timer never holds the process open
+    this.#cron = setInterval(() => p.cron(Date.now()), 100);
+    (this.#cron as { unref?: () => void }).unref?.();
+    return this;
+  }
+
+  #configSet(name: string, value: string): void {
+    const conn = this.connect();
+    try {
+      conn.call('CONFIG', 'SET', name, value); // throws its ReplyError
+    } finally {
+      conn.close();
     }
   }
 
@@ -408,7 +248,7 @@ export class Engine {
    * Delivers BLOCK timeouts as of `now` (default: the engine clock) and returns how many reads timed
    * out. The engine's own timer does this at each deadline; call it yourself with a manual clock.
    */
-  tick(now: number = this.#host.clock()): number {
+  tick(now: number = this.loop.clock()): number {
     return this.#host.tick(now);
   }
 
@@ -424,7 +264,7 @@ export class Engine {
 
   /** Bytes the engine accounts as used (INFO used_memory). */
   usedMemory(): number {
-    this.#host.check();
+    this.loop.check();
     return this.raw.usedMemory();
   }
 
@@ -435,12 +275,37 @@ export class Engine {
 
   /** True after `close()`, or once the engine failed (an engine abort poisons the instance). */
   get closed(): boolean {
-    return this.#host.failure !== null;
+    return this.loop.failure !== null || this.#closing !== null;
   }
 
-  /** Closes the engine: pending calls reject with `EngineClosedError`; later calls throw it. */
-  close(): void {
-    if (this.#host.failure === null) this.#host.shutdown(new EngineClosedError());
+  /**
+   * Closes the engine: with persistence, writes and syncs the AOF and releases the data directory;
+   * pending calls reject with `EngineClosedError`; later calls throw it. Resolves when done.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    const p = this.#persistence;
+    if (this.#cron !== undefined) clearInterval(this.#cron);
+    this.#closing = (async () => {
+      try {
+        if (p && this.loop.failure === null) await p.close(false);
+      } finally {
+        if (this.loop.failure === null) this.loop.shutdown(new EngineClosedError());
+        else if (p) await p.close(false).catch(() => {});
+      }
+    })();
+    return this.#closing;
+  }
+}
+
+/** Hands a copy of an effects chunk to the program; its exceptions never reach the engine. */
+function reportEffects(onEffects: (effects: Uint8Array) => void, chunk: Uint8Array): void {
+  try {
+    onEffects(chunk.slice());
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e;
+    });
   }
 }
 
@@ -456,5 +321,5 @@ export async function createEngineWith(
   if (options.wasm !== undefined) module = await compileModule(options.wasm);
   else if (defaultModule) module = await defaultModule();
   else throw new TypeError('rivulet/slim: createEngine({ wasm }) needs the rivulet.wasm bytes, Module or Response');
-  return new Engine(await RawEngine.instantiate(module), options);
+  return new Engine(await RawEngine.instantiate(module), options).open(options);
 }

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { createEngineWith, type Engine, type EngineOptions } from './engine.js';
 import { once } from './loader.js';
+import { FileStorage } from '../hosts/node/fs-storage.js';
 
 export * from './api.js';
 
@@ -22,7 +23,17 @@ export const loadModule = once(async () => {
   throw new Error(`rivulet: rivulet.wasm not found (looked at ${candidates.map(String).join(', ')}); run npm run build`);
 });
 
+export interface NodeEngineOptions extends EngineOptions {
+  /**
+   * A data directory (created if missing): the engine loads it at start and persists every write
+   * there — the same AOF and snapshot files `rivulet serve --dir` uses, so either can open what the
+   * other wrote (one owner at a time). Without it (and without `storage`) the engine is in memory.
+   */
+  dir?: string;
+}
+
 /** Instantiates an engine (`options.wasm` overrides the packaged module). */
-export function createEngine(options?: EngineOptions): Promise<Engine> {
-  return createEngineWith(loadModule, options);
+export function createEngine(options: NodeEngineOptions = {}): Promise<Engine> {
+  const { dir, ...rest } = options;
+  return createEngineWith(loadModule, dir !== undefined && !rest.storage ? { ...rest, storage: new FileStorage(dir) } : rest);
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Builds the Node server host: hosts/node/cli.ts (and what it imports from hosts/node and bindings)
 // bundled by esbuild into dist/server/cli.js (ESM, Node ≥ 18). rivulet.wasm is not embedded: the
-// server reads ../rivulet.wasm next to its directory (dist/rivulet.wasm from `npm run build`), or
+// server reads ../bindings/rivulet.wasm next to its directory (dist/bindings/rivulet.wasm from `npm run build`), or
 // build/rivulet.wasm in a checkout, or $RIVULET_WASM.
 //
 // Usage: node scripts/build-server.mjs [--outdir <dir>] [--copy-wasm]
 //   default      dist/server/cli.js   (run after scripts/build.mjs, which empties dist/)
 //   --outdir D   D/server/cli.js instead (tests use a private copy that a concurrent build cannot remove)
-//   --copy-wasm  also copy the newest of build/rivulet.wasm and dist/rivulet.wasm to D/rivulet.wasm
+//   --copy-wasm  also copy the newest of build/rivulet.wasm and dist/bindings/rivulet.wasm to D/rivulet.wasm
 // Run:   node dist/server/cli.js --help       or bin/rivulet --help
 import { mkdirSync, existsSync, chmodSync, readFileSync, statSync, copyFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -43,7 +43,7 @@ await esbuild.build({
   logLevel: 'warning',
 });
 chmodSync(join(OUT, 'cli.js'), 0o755);
-const wasms = [join(ROOT, 'build/rivulet.wasm'), join(ROOT, 'dist/rivulet.wasm')]
+const wasms = [join(ROOT, 'build/rivulet.wasm'), join(ROOT, 'dist/bindings/rivulet.wasm')]
   .filter(existsSync)
   .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
 if (copyWasm && wasms.length) {

@@ -20,14 +20,14 @@ describe('npm package', () => {
     expect(packaging.tarball).toBe('rivulet-0.1.0.tgz');
     for (const f of [
       'package.json',
-      'dist/entry.node.js',
-      'dist/entry.browser.js',
-      'dist/entry.default.js',
-      'dist/slim.js',
-      'dist/entry.default.d.ts',
-      'dist/slim.d.ts',
-      'dist/rivulet.wasm',
-      'dist/wasm-inline.js',
+      'dist/bindings/entry.node.js',
+      'dist/bindings/entry.browser.js',
+      'dist/bindings/entry.default.js',
+      'dist/bindings/slim.js',
+      'dist/bindings/entry.default.d.ts',
+      'dist/bindings/slim.d.ts',
+      'dist/bindings/rivulet.wasm',
+      'dist/bindings/wasm-inline.js',
     ]) {
       expect(packaging.files).toContain(f);
     }
@@ -45,7 +45,7 @@ describe('npm package', () => {
   });
 
   it("import 'rivulet/slim' with the bytes of 'rivulet/rivulet.wasm'", () => {
-    expect(results.slim).toEqual({ id: '2000-0', xlen: 1, missing: 'TypeError', wasmPath: 'rivulet/dist/rivulet.wasm' });
+    expect(results.slim).toEqual({ id: '2000-0', xlen: 1, missing: 'TypeError', wasmPath: 'rivulet/dist/bindings/rivulet.wasm' });
   });
 
   it('the default entry runs from its inline base64 wasm', () => {
@@ -53,7 +53,7 @@ describe('npm package', () => {
   });
 
   it('the browser entry fetches rivulet.wasm next to itself, once for concurrent engines', () => {
-    expect(results.browser).toEqual({ id: '4000-0', fetched: ['rivulet/dist/rivulet.wasm'] });
+    expect(results.browser).toEqual({ id: '4000-0', fetched: ['rivulet/dist/bindings/rivulet.wasm'] });
   });
 
   it('a pending blocked read holds the process open; an idle, unclosed engine lets it exit', () => {

@@ -46,10 +46,10 @@ export function emit(result) {
   process.stdout.write('@@RESULT ' + JSON.stringify(result) + '\n');
 }
 
-/** The wasm the benchmark runs: build/rivulet.wasm (the build output), else dist/rivulet.wasm. */
+/** The wasm the benchmark runs: build/rivulet.wasm (the build output), else dist/bindings/rivulet.wasm. */
 export function wasmPath() {
   if (process.env.RIVULET_WASM) return resolve(process.env.RIVULET_WASM);
-  for (const p of [join(ROOT, 'build/rivulet.wasm'), join(ROOT, 'dist/rivulet.wasm')]) if (existsSync(p)) return p;
+  for (const p of [join(ROOT, 'build/rivulet.wasm'), join(ROOT, 'dist/bindings/rivulet.wasm')]) if (existsSync(p)) return p;
   throw new Error('bench: no rivulet.wasm (run npm run build)');
 }
 
@@ -61,8 +61,8 @@ export function wasmInfo() {
 
 /** The package's Node entry (dist/). */
 export async function bindings() {
-  const p = join(ROOT, 'dist/entry.node.js');
-  if (!existsSync(p)) throw new Error('bench: dist/entry.node.js missing (run npm run build)');
+  const p = join(ROOT, 'dist/bindings/entry.node.js');
+  if (!existsSync(p)) throw new Error('bench: dist/bindings/entry.node.js missing (run npm run build)');
   return import(pathToFileURL(p).href);
 }
 

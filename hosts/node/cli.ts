@@ -5,14 +5,20 @@
  * 2 on bad usage.
  */
 import { readFileSync, existsSync, realpathSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgv, loadOptions, helpText, ConfigError } from './config.ts';
-import { RivuletServer } from './server.ts';
-import { scanFile, replayFile, CorruptFileError } from './replay.ts';
-import { truncateFile } from './aof.ts';
-import { EngineHost } from './engine.ts';
-import { log } from './log.ts';
+import { RawEngine } from '../../bindings/raw.js';
+import { parseArgv, loadOptions, helpText, ConfigError, type ConfigFiles } from '../shared/settings.js';
+import { scanFile, replayFile, CorruptFileError } from '../shared/replay.js';
+import { FileStorage } from './fs-storage.js';
+import { RivuletServer, nodeLogger } from './server.js';
+import { findWasm } from './wasm.js';
+
+/** redis.conf files and their `include`s, from disk. */
+export const configFiles: ConfigFiles = {
+  read: (path) => readFileSync(path, 'utf8'),
+  resolve: (from, name) => (isAbsolute(name) ? name : resolve(dirname(from), name)),
+};
 
 /** Set by scripts/build-server.mjs (esbuild define); absent when run from source. */
 declare const __RIVULET_VERSION__: string | undefined;
@@ -36,16 +42,18 @@ async function checkAof(file: string, fix: boolean): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   let validLength: number;
   let problem: string | null = null;
+  const storage = new FileStorage(dirname(resolve(file)));
+  const name = basename(file);
   try {
-    const scan = scanFile(file);
+    const scan = await scanFile(storage, name);
     validLength = scan.validLength;
     if (scan.torn) problem = `torn last record: ${scan.torn} at offset ${scan.validLength} (${scan.size - scan.validLength} bytes)`;
     out(`${file}: ${scan.commands} commands, ${scan.size} bytes, RESP format ${scan.torn ? 'valid up to ' + scan.validLength : 'ok'}`);
     if (!scan.torn) {
       // replay it into a scratch engine: every command must succeed
-      const engine = await EngineHost.load();
+      const raw = await RawEngine.instantiate(await WebAssembly.compile(readFileSync(findWasm())));
       try {
-        replayFile(engine, file, 'file');
+        await replayFile(raw, storage, name, 'file', { log: nodeLogger('warning', '') });
         out('replay: every command succeeded');
       } catch (e) {
         if (!(e instanceof CorruptFileError)) throw e;
@@ -67,7 +75,7 @@ async function checkAof(file: string, fix: boolean): Promise<number> {
     out(`'rivulet check-aof --fix ${file}' would truncate it to ${validLength} bytes`);
     return 1;
   }
-  truncateFile(file, validLength);
+  storage.truncate(name, validLength);
   out(`Successfully truncated AOF to ${validLength} bytes`);
   return 0;
 }
@@ -93,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let opts;
   try {
-    opts = loadOptions(cmd);
+    opts = loadOptions(cmd, configFiles, (p) => resolve(process.cwd(), p));
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`\n${e.message}\n`);
@@ -108,11 +116,11 @@ export async function main(argv: string[]): Promise<number> {
   const onSignal = (sig: string) => {
     signals++;
     if (!server) {
-      log.warn(`Received ${sig} during start-up, exiting now.`);
+      nodeLogger('notice', opts.logfile).warn(`Received ${sig} during start-up, exiting now.`);
       process.exit(0);
     }
     if (signals > 1) {
-      log.warn(`You insist... exiting now (${sig}).`);
+      server.log.warn(`You insist... exiting now (${sig}).`);
       process.exit(1);
     }
     void server.shutdown(`Received ${sig} scheduling shutdown...`);
@@ -123,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     server = await RivuletServer.start(opts, version);
   } catch (e) {
-    log.warn(`Fatal error starting Rivulet: ${(e as Error).message}`);
+    nodeLogger('notice', opts.logfile).warn(`Fatal error starting Rivulet: ${(e as Error).message}`);
     return 1;
   }
   return server.exited;

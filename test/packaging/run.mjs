@@ -2,10 +2,10 @@
 // Packaging check: `npm pack` the repo (dist/ must be built: npm run build), install the tarball
 // into a fresh project in a temp dir (offline: the package has no runtime dependencies), and use it
 // the ways a user would:
-//   node-esm      import 'rivulet' (node condition → reads dist/rivulet.wasm from disk)
+//   node-esm      import 'rivulet' (node condition → reads dist/bindings/rivulet.wasm from disk)
 //   slim          import 'rivulet/slim' + the bytes of 'rivulet/rivulet.wasm'
-//   default       dist/entry.default.js (inline base64 wasm; no fs, no fetch)
-//   browser       dist/entry.browser.js with fetch() served from disk (compileStreaming path)
+//   default       dist/bindings/entry.default.js (inline base64 wasm; no fs, no fetch)
+//   browser       dist/bindings/entry.browser.js with fetch() served from disk (compileStreaming path)
 //   keepalive     a pending blocked read keeps the process open; an idle engine does not
 //   types         tsc over a .ts file importing 'rivulet' and 'rivulet/slim' (the `types` conditions)
 // Prints one JSON object: { tarball, files, results: { name: output | { error } } }.
@@ -57,7 +57,7 @@ const FIXTURES = {
     engine.close();
   `,
   'default.mjs': `
-    const { createEngine } = await import(new URL('./node_modules/rivulet/dist/entry.default.js', import.meta.url));
+    const { createEngine } = await import(new URL('./node_modules/rivulet/dist/bindings/entry.default.js', import.meta.url));
     const engine = await createEngine({ clock: () => 3000 });
     const conn = engine.connect();
     console.log(JSON.stringify({ id: conn.xadd('s', { a: 1 }), xlen: conn.xlen('s') }));
@@ -70,7 +70,7 @@ const FIXTURES = {
       fetched.push(String(url).split('node_modules/')[1]);
       return new Response(await readFile(new URL(url)), { headers: { 'content-type': 'application/wasm' } });
     };
-    const { createEngine } = await import(new URL('./node_modules/rivulet/dist/entry.browser.js', import.meta.url));
+    const { createEngine } = await import(new URL('./node_modules/rivulet/dist/bindings/entry.browser.js', import.meta.url));
     const [e1, e2] = await Promise.all([createEngine({ clock: () => 4000 }), createEngine()]);
     const conn = e1.connect();
     console.log(JSON.stringify({ id: conn.xadd('s', { a: 1 }), fetched }));
@@ -122,7 +122,7 @@ const FIXTURES = {
 };
 
 export function runPackaging({ keep = false } = {}) {
-  if (!existsSync(join(ROOT, 'dist', 'entry.node.js')) || !existsSync(join(ROOT, 'dist', 'rivulet.wasm'))) {
+  if (!existsSync(join(ROOT, 'dist', 'bindings', 'entry.node.js')) || !existsSync(join(ROOT, 'dist', 'bindings', 'rivulet.wasm'))) {
     throw new Error('dist/ is not built: run npm run build first');
   }
   const tmp = mkdtempSync(join(tmpdir(), 'rivulet-packaging-'));

@@ -8,7 +8,8 @@ import { writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { parseArgv, parseConfigText, applyDirectives, defaultValues, parseMemory, splitArgs, loadOptions, SETTINGS, ConfigError } from '../../hosts/node/config.ts';
+import { parseArgv, parseConfigText, applyDirectives, defaultValues, parseMemory, splitArgs, loadOptions, SETTINGS, ConfigError } from '../../hosts/shared/settings.ts';
+import { configFiles } from '../../hosts/node/cli.ts';
 import { connectRaw } from '../support/raw-client.ts';
 import { startRivulet, runCli, tempDir, cleanupTempDirs, ROOT, buildServer } from './support.ts';
 
@@ -56,7 +57,7 @@ describe('config parsing (unit)', () => {
       `include ${join(dir, 'inc.conf')}`,
     ].join('\n');
     const values = defaultValues();
-    const ignored = applyDirectives(values, parseConfigText(conf, join(dir, 'r.conf')), 'file');
+    const ignored = applyDirectives(values, parseConfigText(configFiles, conf, join(dir, 'r.conf')), 'file');
     expect(values.get('port')).toBe('6390');
     expect(values.get('requirepass')).toBe('pa ssA');
     expect(values.get('dbfilename')).toBe('my dump.rvs');
@@ -78,7 +79,7 @@ describe('config parsing (unit)', () => {
 
   it('rejects bad values with the file, line and reason', () => {
     const values = defaultValues();
-    const bad = (line: string) => () => applyDirectives(values, parseConfigText(`port 1\n${line}\n`, 'r.conf'), 'file');
+    const bad = (line: string) => () => applyDirectives(values, parseConfigText(configFiles, `port 1\n${line}\n`, 'r.conf'), 'file');
     expect(bad('port notanumber')).toThrow(/FATAL CONFIG FILE ERROR[\s\S]*r\.conf:2[\s\S]*'port notanumber'[\s\S]*couldn't be parsed into an integer/);
     expect(bad('port 70000')).toThrow(/between 0 and 65535/);
     expect(bad('appendfsync sometimes')).toThrow(/always, everysec, no/);
@@ -87,7 +88,7 @@ describe('config parsing (unit)', () => {
     expect(bad('save 900')).toThrow(/pairs/);
     expect(bad('daemonize yes')).toThrow(/not supported/);
     expect(bad('proto-max-bulk-len 1k')).toThrow(/at least/);
-    expect(() => loadOptions({ configFile: '/nonexistent/x.conf', directives: [] })).toThrow(ConfigError);
+    expect(() => loadOptions({ configFile: '/nonexistent/x.conf', directives: [] }, configFiles, (p) => p)).toThrow(ConfigError);
   });
 });
 

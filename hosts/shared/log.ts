@@ -1,12 +1,8 @@
 /**
  * Redis-style log lines: `<pid>:M <dd Mon yyyy hh:mm:ss.mmm> <level> <message>`, level marks
- * `.` debug, `-` verbose, `*` notice, `#` warning (as redis-server prints them).
- *
- * Writes go to stdout, or appended to `logfile` when one is configured. Writes are synchronous so a
- * line is on its way before the process exits (start-up failures, shutdown).
+ * `.` debug, `-` verbose, `*` notice, `#` warning (as redis-server prints them). Where the line goes
+ * is the host's (stdout or a file in Node, the console in a worker, UART on a device).
  */
-import { appendFileSync, writeSync } from 'node:fs';
-
 export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
 
 const RANK: Record<LogLevel, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
@@ -22,23 +18,25 @@ function stamp(d: Date): string {
   );
 }
 
+export function isLogLevel(s: string): s is LogLevel {
+  return s in RANK;
+}
+
 export class Logger {
   level: LogLevel = 'notice';
-  /** '' = stdout. */
-  file = '';
 
-  isLevelValid(s: string): s is LogLevel {
-    return s in RANK;
-  }
+  /** `sink(line)` receives each formatted line, newline included; `pid` prefixes it. */
+  constructor(
+    public sink: (line: string) => void = () => {},
+    public pid: number | string = 0,
+  ) {}
 
   log(level: LogLevel, msg: string): void {
     if (RANK[level] < RANK[this.level]) return;
-    const line = `${process.pid}:M ${stamp(new Date())} ${MARK[level]} ${msg}\n`;
     try {
-      if (this.file) appendFileSync(this.file, line);
-      else writeSync(1, line);
+      this.sink(`${this.pid}:M ${stamp(new Date())} ${MARK[level]} ${msg}\n`);
     } catch {
-      // stdout closed (EPIPE) or the log file is not writable: nothing sensible to do
+      // the sink is gone (EPIPE, unwritable log file): nothing sensible to do
     }
   }
 
@@ -56,8 +54,8 @@ export class Logger {
   }
 }
 
-/** The process-wide logger. */
-export const log = new Logger();
+/** A logger that drops everything (in-process engines log nothing unless asked). */
+export const silentLog = new Logger();
 
 /** "1.5 MB"-style sizes for log lines. */
 export function humanBytes(n: number): string {

@@ -1,6 +1,7 @@
 /**
- * Settings of `rivulet serve`: their definitions (names as in redis.conf), redis.conf-style file
- * parsing, command-line flags (`--port 6380`, like redis-server), validation and `--help` text.
+ * Host settings: their definitions (names as in redis.conf), redis.conf-style file parsing,
+ * command-line flags (`--port 6380`, like redis-server), validation and `--help` text — shared by
+ * every host that reads a configuration (the Node server today).
  *
  * Every setting has one name, used alike in a config file (`port 6380`), on the command line
  * (`--port 6380`) and with CONFIG GET/SET. Precedence: defaults < config file < command line.
@@ -9,8 +10,13 @@
  * "host" settings are acted on here (and mirrored into the engine so CONFIG GET shows them and
  * CONFIG SET of them reaches the host).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+
+/** How a host reads configuration files (Node: fs; elsewhere: whatever holds them). */
+export interface ConfigFiles {
+  read(path: string): string;
+  /** `name` of an `include` line, relative to the including file `from`. */
+  resolve(from: string, name: string): string;
+}
 
 export type Kind = 'int' | 'memory' | 'bool' | 'enum' | 'string' | 'save' | 'bind';
 
@@ -184,18 +190,18 @@ export function splitArgs(line: string): string[] | null {
 }
 
 /** Reads a redis.conf-style file into directives (follows `include`). */
-export function parseConfigFile(path: string, depth = 0): Directive[] {
+export function parseConfigFile(files: ConfigFiles, path: string, depth = 0): Directive[] {
   if (depth > 16) throw new ConfigError(`include nesting too deep at ${path}`);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = files.read(path);
   } catch (e) {
     throw new ConfigError(`Fatal error, can't open config file '${path}': ${(e as Error).message}`);
   }
-  return parseConfigText(text, path, depth);
+  return parseConfigText(files, text, path, depth);
 }
 
-export function parseConfigText(text: string, path = '<config>', depth = 0): Directive[] {
+export function parseConfigText(files: ConfigFiles, text: string, path = '<config>', depth = 0): Directive[] {
   const out: Directive[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -208,8 +214,7 @@ export function parseConfigText(text: string, path = '<config>', depth = 0): Dir
     const name = args[0].toLowerCase();
     if (name === 'include') {
       if (args.length !== 2) throw configFail(where, line, 'include needs exactly one file name');
-      const inc = isAbsolute(args[1]) ? args[1] : resolve(dirname(path), args[1]);
-      out.push(...parseConfigFile(inc, depth + 1));
+      out.push(...parseConfigFile(files, files.resolve(path, args[1]), depth + 1));
       continue;
     }
     out.push({ name, args: args.slice(1), where: `${where}: ${line}` });
@@ -328,12 +333,12 @@ export function parseSave(s: string): Array<[number, number]> {
   return out;
 }
 
-/** Typed options from normalised values. */
-export function toOptions(values: Map<string, string>, configFile = '', ignored: string[] = [], cwd = process.cwd()): ServerOptions {
+/** Typed options from normalised values; `absolute` makes the data directory absolute. */
+export function toOptions(values: Map<string, string>, configFile: string, ignored: string[], absolute: (dir: string) => string): ServerOptions {
   const v = (n: string) => values.get(n)!;
   const num = (n: string) => Number(v(n));
   const yes = (n: string) => v(n) === 'yes';
-  const dir = resolve(cwd, v('dir') || '.');
+  const dir = absolute(v('dir') || '.');
   values.set('dir', dir);
   return {
     port: num('port'),
@@ -483,17 +488,20 @@ export function parseArgv(argv: string[]): CliCommand {
   return { command: 'serve', configFile, directives };
 }
 
-/** Loads defaults, the config file and command-line directives into validated options. */
-export function loadOptions(cli: { configFile: string; directives: Directive[] }, cwd = process.cwd()): ServerOptions {
+/**
+ * Loads defaults, the config file and command-line directives into validated options;
+ * `absolute(path)` resolves a path against the working directory.
+ */
+export function loadOptions(cli: { configFile: string; directives: Directive[] }, files: ConfigFiles, absolute: (p: string) => string): ServerOptions {
   const values = defaultValues();
   const ignored: string[] = [];
   let configFile = '';
   if (cli.configFile) {
-    configFile = resolve(cwd, cli.configFile);
-    ignored.push(...applyDirectives(values, parseConfigFile(configFile), 'file'));
+    configFile = absolute(cli.configFile);
+    ignored.push(...applyDirectives(values, parseConfigFile(files, configFile), 'file'));
   }
   ignored.push(...applyDirectives(values, cli.directives, 'cli'));
-  return toOptions(values, configFile, ignored, cwd);
+  return toOptions(values, configFile, ignored, absolute);
 }
 
 export function settingDef(name: string): SettingDef | undefined {

@@ -9,10 +9,13 @@
  *   an error reply means the file does not describe a valid dataset, and start-up stops naming the
  *   offset of the command.
  */
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
-import type { EngineHost } from './engine.ts';
-import { replyLength } from './engine.ts';
-import { log, humanBytes } from './log.ts';
+import type { RawEngine } from '../../bindings/raw.js';
+import { replyLength } from '../../bindings/resp.js';
+import { humanBytes, type Logger } from './log.js';
+import type { Storage } from './storage.js';
+
+/** The connection id replay uses (hosts allocate theirs from 0 upwards). */
+export const LOADING_CONN = 0x7ffffff0;
 
 export class CorruptFileError extends Error {
   constructor(
@@ -114,98 +117,94 @@ function allZero(buf: Uint8Array, from: number, to: number): boolean {
 }
 
 /**
- * Scans `path`, calling `onFrames(buf, frames, fileOffsetOfBuf)` with batches of complete frames
- * (offsets relative to `buf`, valid only during the call). Frames after an unclosed MULTI are
- * delivered too (the engine just queues them); the end result tells where the usable part ends.
- * Throws CorruptFileError for invalid RESP that is not at the end of the file.
+ * Scans file `name` of `storage`, calling `onFrames(buf, frames, fileOffsetOfBuf)` with batches of
+ * complete frames (offsets relative to `buf`, valid only during the call). Frames after an unclosed
+ * MULTI are delivered too (the engine just queues them); the end result tells where the usable part
+ * ends. Throws CorruptFileError for invalid RESP that is not at the end of the file.
  */
-export function scanFile(
-  path: string,
+export async function scanFile(
+  storage: Storage,
+  name: string,
   onFrames?: (buf: Uint8Array, frames: Frame[], base: number) => void,
   onProgress?: (done: number, size: number, commands: number) => void,
-): ScanEnd {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    let buf: Uint8Array = Buffer.allocUnsafe(Math.min(Math.max(size, 1), 4 << 20));
-    let len = 0; // bytes in buf
-    let base = 0; // file offset of buf[0]
-    let eof = false;
-    let commands = 0;
-    let multiStart = -1; // file offset of an open MULTI
-    const BATCH_BYTES = 256 << 10;
-    const fill = () => {
-      if (len === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        bigger.set(buf.subarray(0, len));
-        buf = bigger;
-      }
-      const n = readSync(fd, buf, len, buf.length - len, base + len);
-      if (n === 0) eof = true;
-      len += n;
-    };
-    let pos = 0;
+): Promise<ScanEnd> {
+  const path = `${storage.location}/${name}`;
+  const size = await storage.size(name);
+  if (size < 0) throw new Error(`${path}: no such file`);
+  let buf = new Uint8Array(Math.min(Math.max(size, 1), 4 << 20));
+  let len = 0; // bytes in buf
+  let base = 0; // file offset of buf[0]
+  let eof = false;
+  let commands = 0;
+  let multiStart = -1; // file offset of an open MULTI
+  const BATCH_BYTES = 256 << 10;
+  const fill = async () => {
+    if (len === buf.length) {
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf.subarray(0, len));
+      buf = bigger;
+    }
+    const chunk = await storage.read(name, base + len, buf.length - len);
+    if (chunk.length === 0) eof = true;
+    buf.set(chunk, len);
+    len += chunk.length;
+  };
+  const finish = (validEnd: number, torn: string | null): ScanEnd => {
+    if (multiStart >= 0) {
+      return { validLength: multiStart, size, torn: 'a MULTI without EXEC at the end of the file', commands };
+    }
+    return { validLength: validEnd, size, torn, commands };
+  };
+  let pos = 0;
+  for (;;) {
+    // parse as many frames as the buffer holds
+    const frames: Frame[] = [];
+    let batchStart = pos;
+    let fault: FormatError | null = null;
     for (;;) {
-      // parse as many frames as the buffer holds
-      const frames: Frame[] = [];
-      let batchStart = pos;
-      let fault: FormatError | null = null;
-      for (;;) {
-        let f: { end: number; kind: Frame['kind'] } | null;
-        try {
-          f = frameAt(buf, pos, len);
-        } catch (e) {
-          if (!(e instanceof FormatError)) throw e;
-          fault = e;
-          break;
-        }
-        if (!f) break;
-        frames.push({ start: pos, end: f.end, kind: f.kind });
-        if (f.kind === 'multi') multiStart = base + pos;
-        else if (f.kind === 'exec') multiStart = -1;
-        pos = f.end;
-        commands++;
-        if (pos - batchStart >= BATCH_BYTES) {
-          onFrames?.(buf, frames.splice(0), base);
-          batchStart = pos;
-        }
+      let f: { end: number; kind: Frame['kind'] } | null;
+      try {
+        f = frameAt(buf, pos, len);
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+        fault = e;
+        break;
       }
-      if (frames.length) onFrames?.(buf, frames, base);
-      if (fault) {
-        // invalid bytes: a crash can leave a NUL-filled tail; anything else is corruption
-        while (!eof) {
-          // make sure we know whether more (non-zero) data follows
-          if (len - pos > (64 << 20)) break;
-          fill();
-        }
-        if (eof && allZero(buf, pos, len)) {
-          return finish(base + pos, 'the file ends in NUL bytes (an interrupted write)');
-        }
-        throw new CorruptFileError(path, base + fault.at, `bad file format: ${fault.message}`, multiStart >= 0 ? multiStart : base + pos);
+      if (!f) break;
+      frames.push({ start: pos, end: f.end, kind: f.kind });
+      if (f.kind === 'multi') multiStart = base + pos;
+      else if (f.kind === 'exec') multiStart = -1;
+      pos = f.end;
+      commands++;
+      if (pos - batchStart >= BATCH_BYTES) {
+        onFrames?.(buf, frames.splice(0), base);
+        batchStart = pos;
       }
-      if (eof) {
-        if (pos < len) return finish(base + pos, `the last record is incomplete (${len - pos} bytes)`);
-        return finish(base + pos, null);
-      }
-      // keep the unparsed rest, read more
-      if (pos > 0) {
-        buf.copyWithin(0, pos, len);
-        base += pos;
-        len -= pos;
-        pos = 0;
-      }
-      fill();
-      onProgress?.(base + len, size, commands);
     }
-
-    function finish(validEnd: number, torn: string | null): ScanEnd {
-      if (multiStart >= 0) {
-        return { validLength: multiStart, size, torn: 'a MULTI without EXEC at the end of the file', commands };
+    if (frames.length) onFrames?.(buf, frames, base);
+    if (fault) {
+      // invalid bytes: a crash can leave a NUL-filled tail; anything else is corruption
+      while (!eof) {
+        // make sure we know whether more (non-zero) data follows
+        if (len - pos > 64 << 20) break;
+        await fill();
       }
-      return { validLength: validEnd, size, torn, commands };
+      if (eof && allZero(buf, pos, len)) return finish(base + pos, 'the file ends in NUL bytes (an interrupted write)');
+      throw new CorruptFileError(path, base + fault.at, `bad file format: ${fault.message}`, multiStart >= 0 ? multiStart : base + pos);
     }
-  } finally {
-    closeSync(fd);
+    if (eof) {
+      if (pos < len) return finish(base + pos, `the last record is incomplete (${len - pos} bytes)`);
+      return finish(base + pos, null);
+    }
+    // keep the unparsed rest, read more
+    if (pos > 0) {
+      buf.copyWithin(0, pos, len);
+      base += pos;
+      len -= pos;
+      pos = 0;
+    }
+    await fill();
+    onProgress?.(base + len, size, commands);
   }
 }
 
@@ -213,31 +212,39 @@ export interface ReplayResult extends ScanEnd {
   ms: number;
 }
 
+export interface ReplayOptions {
+  log: Logger;
+  /** Progress lines every this many ms for files of 32 MB and more (0 = after every read, any size). */
+  progressMs?: number;
+  /** The engine's clock (ms since the epoch) for the replayed commands. */
+  clock?: () => number;
+}
+
 /**
- * Replays `path` into the engine through a loading connection. Every reply is checked: an error
- * reply (or an error inside an EXEC reply) throws CorruptFileError naming the command's offset.
- * A torn tail is reported in the result (the caller truncates or refuses).
+ * Replays file `name` into the engine through a loading connection. Every reply is checked: an
+ * error reply (or an error inside an EXEC reply) throws CorruptFileError naming the command's
+ * offset. A torn tail is reported in the result (the caller truncates or refuses).
  */
-export function replayFile(engine: EngineHost, path: string, what: string): ReplayResult {
+export async function replayFile(raw: RawEngine, storage: Storage, name: string, what: string, opts: ReplayOptions): Promise<ReplayResult> {
   const t0 = Date.now();
-  const raw = engine.raw;
-  const conn = engine.open();
+  const path = `${storage.location}/${name}`;
+  const conn = LOADING_CONN;
+  if (raw.open(conn) !== 0) throw new Error('rivulet: the loading connection id is in use');
   raw.setLoading(conn, true);
   let replies = new Uint8Array(64 << 10);
   let rlen = 0;
   let lastLog = Date.now();
-  // progress lines for files of 32 MB and more, once a second (RIVULET_LOAD_PROGRESS_MS overrides
-  // the interval; 0 = after every read, for any size)
-  const env = process.env.RIVULET_LOAD_PROGRESS_MS;
-  const progressMs = env !== undefined && env !== '' ? Number(env) : 1000;
+  const progressMs = opts.progressMs ?? 1000;
+  const clock = opts.clock ?? Date.now;
   const sizeForProgress = progressMs === 0 ? 0 : 32 << 20;
   try {
-    const end = scanFile(
-      path,
+    const end = await scanFile(
+      storage,
+      name,
       (buf, frames, base) => {
         const from = frames[0].start;
         const to = frames[frames.length - 1].end;
-        raw.feedBytes(conn, buf.subarray(from, to), Date.now());
+        raw.feedBytes(conn, buf.subarray(from, to), clock());
         // collect the replies of this batch
         rlen = 0;
         let n: number;
@@ -266,7 +273,7 @@ export function replayFile(engine: EngineHost, path: string, what: string): Repl
         const now = Date.now();
         if (now - lastLog < progressMs) return;
         lastLog = now;
-        log.notice(`Loading ${what}: ${Math.floor((done / size) * 100)}% (${humanBytes(done)} of ${humanBytes(size)}, ${commands} commands)`);
+        opts.log.notice(`Loading ${what}: ${Math.floor((done / size) * 100)}% (${humanBytes(done)} of ${humanBytes(size)}, ${commands} commands)`);
       },
     );
     return { ...end, ms: Date.now() - t0 };
@@ -302,7 +309,7 @@ export function describe(buf: Uint8Array, f: Frame): string {
   p = n[1];
   for (let k = 0; k < n[0] && parts.length < 8; k++) {
     const l = readNumber(buf, p + 1, f.end, 'l')!;
-    const s = Buffer.from(buf.subarray(l[1], l[1] + Math.min(l[0], 40))).toString('latin1');
+    const s = String.fromCharCode(...buf.subarray(l[1], l[1] + Math.min(l[0], 40)));
     parts.push(/^[\x21-\x7e]*$/.test(s) && s.length ? s : JSON.stringify(s));
     p = l[1] + l[0] + 2;
   }

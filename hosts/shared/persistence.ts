@@ -1,0 +1,554 @@
+/**
+ * Persistence for every TypeScript host (the Node server, the in-process engine, the browser
+ * worker): which file to load at start, the AOF and its fsync policy, SAVE / BGSAVE / BGREWRITEAOF
+ * and save points, automatic rewrites, the INFO persistence lines the host owns, and the final
+ * flush. It plugs into the {@link HostLoop} as its {@link Durability}; files go through a
+ * {@link Storage}, so the same code persists to a directory, OPFS or IndexedDB.
+ *
+ * Files (names configurable): `appendonly.aof` — the effects, preceded after a rewrite by a
+ * snapshot; `dump.rvs` — the snapshot of SAVE / BGSAVE / save points; `temp-*` — jobs in progress,
+ * put in place by an atomic replace when complete and removed at start when left over.
+ */
+import { decodeReply, encodeCommand, type RespValue } from '../../bindings/resp.js';
+import type { Durability, HostLoop } from '../../bindings/loop.js';
+import { AppendOnlyFile, type FsyncPolicy } from './aof.js';
+import { setInternal } from './control.js';
+import { humanBytes, type Logger } from './log.js';
+import { CorruptFileError, LOADING_CONN, replayFile, type ReplayResult } from './replay.js';
+import { isTempName, SnapshotJob, tempName, type JobKind } from './snapshot-job.js';
+import type { Storage, StorageLock, Awaitable } from './storage.js';
+
+/** rv_take_requests bits (docs/ABI.md). */
+export const REQ_SAVE = 1;
+export const REQ_BGSAVE = 2;
+export const REQ_BGREWRITEAOF = 4;
+export const REQ_SHUTDOWN = 8;
+export const REQ_SHUTDOWN_NOSAVE = 16;
+export const REQ_SHUTDOWN_SAVE = 32;
+export const REQ_CONFIG_CHANGED = 64;
+
+export interface PersistenceSettings {
+  appendonly: boolean;
+  appendfsync: FsyncPolicy;
+  appendfilename: string;
+  dbfilename: string;
+  /** save points: [seconds, changes] pairs. */
+  save: Array<[number, number]>;
+  autoAofRewritePercentage: number;
+  autoAofRewriteMinSize: number;
+  aofLoadTruncated: boolean;
+}
+
+export const DEFAULT_SETTINGS: PersistenceSettings = {
+  appendonly: true,
+  appendfsync: 'everysec',
+  appendfilename: 'appendonly.aof',
+  dbfilename: 'dump.rvs',
+  save: [],
+  autoAofRewritePercentage: 100,
+  autoAofRewriteMinSize: 64 << 20,
+  aofLoadTruncated: true,
+};
+
+export interface PersistenceOptions {
+  storage: Storage;
+  settings?: Partial<PersistenceSettings>;
+  log: Logger;
+  /** Who this is, for the lock ("rivulet server", "in-process engine"). */
+  owner?: string;
+  /** A tag for temp-file names (the pid in Node). */
+  tag?: string | number;
+  /** A write error made continuing impossible: stop the host. */
+  onFatal: (msg: string) => void;
+  /** Requests the persistence layer does not handle itself (SHUTDOWN, CONFIG changes). */
+  onRequests?: (bits: number) => void;
+  /** Each effects chunk also goes here (replication, `onEffects`), after the AOF append. */
+  onEffects?: (chunk: Uint8Array) => void;
+  /** Progress-line interval while loading big files (ms; 0 = every read). */
+  loadProgressMs?: number;
+}
+
+/** Redis-style exact message for a file that cannot be loaded. */
+export class LoadError extends Error {}
+
+export class Persistence implements Durability {
+  readonly storage: Storage;
+  readonly settings: PersistenceSettings;
+  readonly #loop: HostLoop;
+  readonly #log: Logger;
+  readonly #opts: PersistenceOptions;
+  #lock: StorageLock | null = null;
+  #aof: AppendOnlyFile | null = null;
+  #job: SnapshotJob | null = null;
+  #jobRunning: Promise<void> | null = null;
+  #pendingJobs = new Set<JobKind>();
+  #closed = false;
+  // INFO persistence
+  #lastSaveTime = Math.floor(Date.now() / 1000);
+  #dirtyAtSave = 0;
+  #lastBgsaveOk = true;
+  #lastBgsaveTry = 0;
+  #lastBgsaveSecs = -1;
+  #saves = 0;
+  #lastRewriteOk = true;
+  #lastRewriteSecs = -1;
+  #rewrites = 0;
+  #rewriteScheduled = false;
+  #lastSecond = 0;
+
+  private constructor(loop: HostLoop, opts: PersistenceOptions) {
+    this.#loop = loop;
+    this.storage = opts.storage;
+    this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };
+    this.#log = opts.log;
+    this.#opts = opts;
+  }
+
+  /**
+   * Takes the storage (one owner at a time), removes leftover temp files, loads the AOF or the
+   * snapshot into the engine, opens the AOF and plugs itself into the loop.
+   */
+  static async open(loop: HostLoop, opts: PersistenceOptions): Promise<Persistence> {
+    const p = new Persistence(loop, opts);
+    p.#lock = await opts.storage.lock(opts.owner ?? 'rivulet');
+    try {
+      await p.#cleanTempFiles();
+      await p.#load();
+    } catch (e) {
+      await p.#lock.release();
+      p.#lock = null;
+      throw e;
+    }
+    p.#dirtyAtSave = loop.raw.dirty();
+    loop.setDurability(p);
+    return p;
+  }
+
+  get aof(): AppendOnlyFile | null {
+    return this.#aof;
+  }
+
+  get jobKind(): JobKind | null {
+    return this.#job?.kind ?? null;
+  }
+
+  async #cleanTempFiles(): Promise<void> {
+    for (const f of await this.storage.list()) {
+      if (!isTempName(f)) continue;
+      try {
+        await this.storage.remove(f);
+        this.#log.notice(`Removed the leftover temp file ${f} (an interrupted save or rewrite)`);
+      } catch {
+        /* ignore */
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // loading
+  // ---------------------------------------------------------------------------------------------
+
+  async #load(): Promise<void> {
+    const s = this.settings;
+    const st = this.storage;
+    const aofName = s.appendfilename;
+    const dumpName = s.dbfilename;
+    const aofExists = (await st.size(aofName)) >= 0;
+    const dumpExists = (await st.size(dumpName)) >= 0;
+    let source: 'aof' | 'dump' | null = null;
+    if (s.appendonly && aofExists) source = 'aof';
+    else if (dumpExists) source = 'dump';
+    if (!s.appendonly && aofExists && !dumpExists) {
+      this.#log.warn(`appendonly is no: ${st.location}/${aofName} is not loaded (start with --appendonly yes to use it)`);
+    }
+    if (source) {
+      const name = source === 'aof' ? aofName : dumpName;
+      const path = `${st.location}/${name}`;
+      const what = source === 'aof' ? 'the append only file' : 'the snapshot';
+      this.#log.notice(`Loading ${what} ${path} (${humanBytes(await st.size(name))})...`);
+      let r: ReplayResult;
+      try {
+        r = await replayFile(this.#loop.raw, st, name, source === 'aof' ? 'AOF' : 'snapshot', {
+          log: this.#log,
+          progressMs: this.#opts.loadProgressMs,
+          clock: this.#loop.clock,
+        });
+      } catch (e) {
+        if (e instanceof CorruptFileError) {
+          throw new LoadError(
+            `Bad file format reading ${what} ${path} at offset ${e.offset}: ${e.reason}. ` +
+              `Nothing after that point can be trusted, so Rivulet will not start. ` +
+              `'rivulet check-aof --fix ${path}' truncates the file at the last valid record before offset ${e.offset} ` +
+              `(everything after it is lost); keep a copy first.`,
+          );
+        }
+        throw e;
+      }
+      if (r.torn) {
+        const lost = r.size - r.validLength;
+        if (source === 'dump') {
+          throw new LoadError(`The snapshot ${path} is truncated (${r.torn}, offset ${r.validLength}); snapshots are written atomically, so the file is damaged. Move it away to start empty.`);
+        }
+        if (!s.aofLoadTruncated) {
+          throw new LoadError(`The AOF ${path} ends with a torn record (${r.torn}) at offset ${r.validLength}; aof-load-truncated is no, so Rivulet will not start.`);
+        }
+        this.#log.warn(`!!! Warning: the AOF ${path} ends with a torn record (${r.torn}) !!!`);
+        this.#log.warn(`AOF loaded anyway because aof-load-truncated is enabled: truncating ${lost} bytes at offset ${r.validLength}`);
+        await st.truncate(name, r.validLength);
+      }
+      const sum = datasetSummary(this.#loop);
+      this.#log.notice(
+        `DB loaded from ${source === 'aof' ? 'append only file' : 'snapshot'}: ${(r.ms / 1000).toFixed(3)} seconds, ` +
+          `${sum.keys} keys, ${sum.entries} stream entries, ${r.commands} commands, ${humanBytes(r.validLength)}`,
+      );
+    } else {
+      this.#log.notice('No AOF or snapshot found: starting with an empty dataset');
+    }
+    if (s.appendonly) {
+      this.#aof = this.#newAof();
+      if (source !== 'aof' && datasetSummary(this.#loop).keys > 0) {
+        // AOF on but none yet (first start with a snapshot): create it from the dataset
+        this.#log.notice(`Creating ${st.location}/${aofName} from the loaded dataset`);
+        this.#aof.beginRewrite();
+        const job = await SnapshotJob.start(this.#loop.raw, st, 'rewrite', this.#tmp('rewrite'), aofName);
+        await job.runToEnd();
+        await this.#aof.finishRewrite(job.file, job.tmpName);
+        job.releaseFile();
+      } else {
+        await this.#aof.open();
+      }
+    }
+  }
+
+  #newAof(): AppendOnlyFile {
+    return new AppendOnlyFile(this.storage, this.settings.appendfilename, this.settings.appendfsync, this.#log, this.#opts.onFatal);
+  }
+
+  #tmp(kind: JobKind): string {
+    return tempName(kind, this.#opts.tag ?? 'rivulet');
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // the loop's Durability
+  // ---------------------------------------------------------------------------------------------
+
+  effects(chunk: Uint8Array): void {
+    this.#aof?.append(chunk);
+    this.#opts.onEffects?.(chunk);
+  }
+
+  commit(): Awaitable<void> {
+    return this.#aof?.commit();
+  }
+
+  /** SAVE holds the replies of its pass until the snapshot is durable (the loop waits for it). */
+  requests(bits: number): Awaitable<void> {
+    if (bits & REQ_BGSAVE) this.startJob('bgsave', 'BGSAVE');
+    if (bits & REQ_BGREWRITEAOF) this.startJob('rewrite', 'BGREWRITEAOF');
+    const rest = bits & ~(REQ_SAVE | REQ_BGSAVE | REQ_BGREWRITEAOF);
+    if (rest) this.#opts.onRequests?.(rest);
+    if (bits & REQ_SAVE) return this.save('SAVE').then(() => {});
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // settings changed at run time (CONFIG SET through the host)
+  // ---------------------------------------------------------------------------------------------
+
+  /** Applies new values of the persistence settings (appendonly on/off, fsync policy, save points…). */
+  async apply(next: Partial<PersistenceSettings>): Promise<void> {
+    const s = this.settings;
+    if (next.appendfsync && next.appendfsync !== s.appendfsync) {
+      s.appendfsync = next.appendfsync;
+      if (this.#aof) this.#aof.policy = next.appendfsync;
+      this.#log.notice(`appendfsync is now ${next.appendfsync}`);
+    }
+    for (const k of ['save', 'autoAofRewritePercentage', 'autoAofRewriteMinSize', 'dbfilename', 'aofLoadTruncated'] as const) {
+      if (next[k] !== undefined) (s as unknown as Record<string, unknown>)[k] = next[k];
+    }
+    if (next.appendonly !== undefined && next.appendonly !== s.appendonly) {
+      s.appendonly = next.appendonly;
+      if (next.appendonly) {
+        this.#log.notice('Turning the AOF on: writing a snapshot as its start');
+        this.#aof = this.#newAof();
+        // the file comes into being when the rewrite completes; until then appends go to its tail
+        this.#aof.beginRewrite();
+        this.startJob('rewrite', 'appendonly yes');
+      } else {
+        this.#log.notice('Turning the AOF off');
+        if (this.#job?.kind === 'rewrite') await this.#abortJob();
+        this.#pendingJobs.delete('rewrite');
+        this.#loop.flush();
+        const aof = this.#aof;
+        this.#aof = null;
+        await aof?.close();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // jobs
+  // ---------------------------------------------------------------------------------------------
+
+  /** SAVE (and SHUTDOWN SAVE): resolves true once the snapshot is durable in place. */
+  async save(why: string): Promise<boolean> {
+    // the engine has one snapshot at a time: finish the running job first
+    while (this.#jobRunning) await this.#jobRunning;
+    const t0 = Date.now();
+    let job: SnapshotJob | null = null;
+    try {
+      job = await SnapshotJob.start(this.#loop.raw, this.storage, 'bgsave', this.#tmp('bgsave'), this.settings.dbfilename);
+      await job.runToEnd();
+      await job.commit();
+      this.#lastSaveTime = Math.floor(Date.now() / 1000);
+      this.#dirtyAtSave = job.dirtyAtStart;
+      this.#saves++;
+      this.#lastBgsaveOk = true;
+      this.#log.notice(`DB saved on disk (${why}): ${this.storage.location}/${this.settings.dbfilename}, ${humanBytes(job.written)} in ${Date.now() - t0} ms`);
+      return true;
+    } catch (e) {
+      await job?.abort();
+      this.#lastBgsaveOk = false;
+      this.#log.warn(`Failed saving the DB (${why}): ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  /** BGSAVE / BGREWRITEAOF / save points / automatic rewrites: runs in steps between client work. */
+  startJob(kind: JobKind, why: string): void {
+    if (this.#closed) return;
+    if (this.#jobRunning) {
+      if (this.#job?.kind === kind) return; // the running one will do
+      this.#pendingJobs.add(kind);
+      if (kind === 'rewrite') this.#rewriteScheduled = true;
+      this.#log.notice(`${why}: scheduled after the running ${this.#job?.kind === 'rewrite' ? 'AOF rewrite' : 'background save'}`);
+      return;
+    }
+    const run = this.#runJob(kind, why).finally(() => {
+      this.#jobRunning = null;
+      const next = this.#pendingJobs.values().next();
+      if (!next.done && !this.#closed) {
+        this.#pendingJobs.delete(next.value);
+        this.startJob(next.value, 'scheduled');
+      }
+    });
+    this.#jobRunning = run;
+  }
+
+  async #runJob(kind: JobKind, why: string): Promise<void> {
+    this.#loop.flush(); // effects made before the snapshot belong to the current AOF only
+    const aof = this.#aof;
+    try {
+      if (kind === 'rewrite') {
+        this.#rewriteScheduled = false;
+        aof?.beginRewrite(); // (a new snapshot includes whatever an earlier tail held)
+      } else {
+        this.#lastBgsaveTry = Date.now();
+      }
+      this.#job = await SnapshotJob.start(this.#loop.raw, this.storage, kind, this.#tmp(kind), kind === 'rewrite' ? this.settings.appendfilename : this.settings.dbfilename);
+      this.#log.notice(
+        kind === 'rewrite'
+          ? `Background append only file rewriting started (${why}), snapshot ${humanBytes(this.#job.totalBytes)}`
+          : `Background saving started (${why}), snapshot ${humanBytes(this.#job.totalBytes)}`,
+      );
+    } catch (e) {
+      aof?.abortRewrite();
+      this.#job = null;
+      if (kind === 'rewrite') this.#lastRewriteOk = false;
+      else this.#lastBgsaveOk = false;
+      this.#log.warn(`Can't start the ${kind === 'rewrite' ? 'AOF rewrite' : 'background save'}: ${(e as Error).message}`);
+      return;
+    }
+    const job = this.#job;
+    // a few MB per turn, yielding to clients in between
+    while (!(await job.step())) {
+      await new Promise<void>((r) => setTimeout(r, 0));
+      if (this.#job !== job) return; // aborted
+    }
+    await this.#completeJob(job);
+  }
+
+  /** The running job wrote its whole snapshot: make it durable and put it in place. */
+  async #completeJob(job: SnapshotJob): Promise<void> {
+    this.#job = null;
+    const secs = Math.round((Date.now() - job.startedAt) / 1000);
+    try {
+      if (job.kind === 'rewrite') {
+        this.#loop.flush(); // the latest effects go to the old file and the tail alike
+        if (this.#aof) {
+          await this.#aof.finishRewrite(job.file, job.tmpName);
+          job.releaseFile();
+        } else {
+          await job.commit(); // BGREWRITEAOF with appendonly no: a one-off compacted file
+        }
+        this.#rewrites++;
+        this.#lastRewriteOk = true;
+        this.#lastRewriteSecs = secs;
+        this.#log.notice(`Background AOF rewrite finished successfully: ${this.storage.location}/${this.settings.appendfilename} is now ${humanBytes(this.#aof?.size ?? job.written)}`);
+      } else {
+        await job.commit();
+        this.#lastSaveTime = Math.floor(Date.now() / 1000);
+        this.#dirtyAtSave = job.dirtyAtStart;
+        this.#saves++;
+        this.#lastBgsaveOk = true;
+        this.#lastBgsaveSecs = secs;
+        this.#log.notice(`Background saving terminated with success: ${this.storage.location}/${this.settings.dbfilename} (${humanBytes(job.written)})`);
+      }
+    } catch (e) {
+      await job.abort();
+      if (job.kind === 'rewrite') {
+        this.#lastRewriteOk = false;
+        if (this.#aof && !this.#aof.isOpen) {
+          // the AOF is being created (appendonly turned on): keep collecting the tail and retry
+          this.#log.warn(`Creating the AOF failed: ${(e as Error).message}; retrying in 5 seconds`);
+          setTimeout(() => this.#aof && !this.#aof.isOpen && this.startJob('rewrite', 'retry'), 5000);
+          return;
+        }
+        this.#aof?.abortRewrite();
+      } else this.#lastBgsaveOk = false;
+      this.#log.warn(`${job.kind === 'rewrite' ? 'AOF rewrite' : 'Background save'} failed: ${(e as Error).message}`);
+    }
+  }
+
+  async #abortJob(): Promise<void> {
+    const job = this.#job;
+    if (!job) return;
+    this.#job = null;
+    await job.abort();
+    if (job.kind === 'rewrite') this.#aof?.abortRewrite();
+    this.#log.notice(`${job.kind === 'rewrite' ? 'AOF rewrite' : 'Background save'} aborted`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // cron, INFO, close
+  // ---------------------------------------------------------------------------------------------
+
+  /** Every 100 ms or so: everysec syncs, write retries, save points, automatic AOF rewrite. */
+  cron(now: number): void {
+    if (this.#closed) return;
+    this.#aof?.cron(now);
+    if (now - this.#lastSecond < 1000) return;
+    this.#lastSecond = now;
+    const dirty = this.#loop.raw.dirty();
+    if (!this.#jobRunning) {
+      for (const [secs, changes] of this.settings.save) {
+        if (
+          dirty - this.#dirtyAtSave >= changes &&
+          now / 1000 - this.#lastSaveTime >= secs &&
+          (this.#lastBgsaveOk || now - this.#lastBgsaveTry > 5000)
+        ) {
+          this.startJob('bgsave', `${changes} changes in ${secs} seconds`);
+          break;
+        }
+      }
+    }
+    const aof = this.#aof;
+    const { autoAofRewritePercentage: perc, autoAofRewriteMinSize: min } = this.settings;
+    if (aof?.isOpen && !this.#jobRunning && perc > 0 && aof.size > min) {
+      const base = aof.baseSize || 1;
+      const growth = Math.floor(((aof.size - base) * 100) / base);
+      if (growth >= perc) this.startJob('rewrite', `automatic, ${growth}% growth`);
+    }
+  }
+
+  /** INFO persistence lines (`section\tfield:value`, rv_set_host_info form). */
+  infoLines(): string[] {
+    const aof = this.#aof;
+    const job = this.#job;
+    const now = Date.now();
+    const lines = [
+      `persistence\taof_enabled:${this.settings.appendonly ? 1 : 0}`,
+      `persistence\taof_rewrite_in_progress:${job?.kind === 'rewrite' ? 1 : 0}`,
+      `persistence\taof_rewrite_scheduled:${this.#rewriteScheduled ? 1 : 0}`,
+      `persistence\taof_last_rewrite_time_sec:${this.#lastRewriteSecs}`,
+      `persistence\taof_current_rewrite_time_sec:${job?.kind === 'rewrite' ? Math.round((now - job.startedAt) / 1000) : -1}`,
+      `persistence\taof_last_bgrewrite_status:${this.#lastRewriteOk ? 'ok' : 'err'}`,
+      `persistence\taof_rewrites:${this.#rewrites}`,
+      `persistence\taof_last_write_status:${aof?.lastWriteError ? 'err' : 'ok'}`,
+      `persistence\trdb_changes_since_last_save:${this.#loop.raw.dirty() - this.#dirtyAtSave}`,
+      `persistence\trdb_bgsave_in_progress:${job?.kind === 'bgsave' ? 1 : 0}`,
+      `persistence\trdb_last_save_time:${this.#lastSaveTime}`,
+      `persistence\trdb_last_bgsave_status:${this.#lastBgsaveOk ? 'ok' : 'err'}`,
+      `persistence\trdb_last_bgsave_time_sec:${this.#lastBgsaveSecs}`,
+      `persistence\trdb_saves:${this.#saves}`,
+    ];
+    if (aof) {
+      lines.push(
+        `persistence\taof_current_size:${aof.size}`,
+        `persistence\taof_base_size:${aof.baseSize}`,
+        `persistence\taof_pending_rewrite:${this.#pendingJobs.has('rewrite') ? 1 : 0}`,
+        `persistence\taof_rewrite_buffer_length:${aof.rewriteTailBytes}`,
+        `persistence\taof_delayed_fsync:${aof.delayedFsyncs}`,
+      );
+    }
+    return lines;
+  }
+
+  /**
+   * The final flush: stops jobs, writes and syncs the AOF, snapshots when asked (`save`: true =
+   * always, false = never, undefined = when save points are configured, as Redis), releases the
+   * storage. Resolves false when a requested save failed.
+   */
+  async close(save?: boolean): Promise<boolean> {
+    if (this.#closed) return true;
+    let ok = true;
+    try {
+      if (this.#job) {
+        this.#log.notice(`There is a ${this.#job.kind === 'rewrite' ? 'AOF rewrite' : 'background save'} running: stopping it`);
+        await this.#abortJob();
+      }
+      while (this.#jobRunning) await this.#jobRunning.catch(() => {});
+      this.#closed = true;
+      this.#loop.flush();
+      await this.#loop.idle();
+      if (this.#aof) {
+        this.#log.notice('Calling fsync() on the AOF file.');
+        await this.#aof.close();
+      }
+      if (save ?? this.settings.save.length > 0) {
+        this.#log.notice('Saving the final snapshot before exiting.');
+        ok = await this.save('shutdown');
+      }
+    } finally {
+      this.#closed = true;
+      this.#loop.setDurability(null);
+      await this.#lock?.release();
+      this.#lock = null;
+    }
+    return ok;
+  }
+}
+
+/** Keys and stream entries in every database, through a throw-away internal connection. */
+export function datasetSummary(loop: HostLoop): { keys: number; entries: number } {
+  const raw = loop.raw;
+  const conn = LOADING_CONN + 1;
+  if (raw.open(conn) !== 0) return { keys: 0, entries: 0 };
+  setInternal(raw, conn);
+  const run = (...args: Array<string | Uint8Array>): RespValue => {
+    raw.feedBytes(conn, encodeCommand(args), Date.now());
+    const out = raw.readAll(conn);
+    return decodeReply(out, 0, out.length, { buffers: true })?.value ?? null;
+  };
+  try {
+    let keys = 0;
+    let entries = 0;
+    for (let db = 0; db < 16; db++) {
+      run('SELECT', String(db));
+      const n = Number(run('DBSIZE'));
+      keys += n;
+      if (n === 0) continue;
+      let cursor = '0';
+      do {
+        const r = run('SCAN', cursor, 'COUNT', '1000') as RespValue[];
+        cursor = new TextDecoder().decode(r[0] as Uint8Array);
+        for (const k of r[1] as Uint8Array[]) {
+          const t = run('TYPE', k);
+          if (t === 'stream') entries += Number(run('XLEN', k));
+        }
+      } while (cursor !== '0');
+    }
+    return { keys, entries };
+  } finally {
+    raw.close(conn);
+  }
+}
