@@ -9,7 +9,7 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawEngine } from '../../bindings/raw.js';
 import { parseArgv, loadOptions, helpText, ConfigError, type ConfigFiles } from '../shared/settings.js';
-import { scanFile, replayFile, CorruptFileError } from '../shared/replay.js';
+import { checkAof } from '../shared/check-aof.js';
 import { FileStorage } from './fs-storage.js';
 import { RivuletServer, nodeLogger } from './server.js';
 import { findWasm } from './wasm.js';
@@ -38,48 +38,6 @@ export function packageVersion(): string {
   return '0.0.0';
 }
 
-async function checkAof(file: string, fix: boolean): Promise<number> {
-  const out = (s: string) => process.stdout.write(s + '\n');
-  let validLength: number;
-  let problem: string | null = null;
-  const storage = new FileStorage(dirname(resolve(file)));
-  const name = basename(file);
-  try {
-    const scan = await scanFile(storage, name);
-    validLength = scan.validLength;
-    if (scan.torn) problem = `torn last record: ${scan.torn} at offset ${scan.validLength} (${scan.size - scan.validLength} bytes)`;
-    out(`${file}: ${scan.commands} commands, ${scan.size} bytes, RESP format ${scan.torn ? 'valid up to ' + scan.validLength : 'ok'}`);
-    if (!scan.torn) {
-      // replay it into a scratch engine: every command must succeed
-      const raw = await RawEngine.instantiate(await WebAssembly.compile(readFileSync(findWasm())));
-      try {
-        await replayFile(raw, storage, name, 'file', { log: nodeLogger('warning', '') });
-        out('replay: every command succeeded');
-      } catch (e) {
-        if (!(e instanceof CorruptFileError)) throw e;
-        problem = `${e.reason} (command at offset ${e.offset})`;
-        validLength = e.validLength;
-      }
-    }
-  } catch (e) {
-    if (!(e instanceof CorruptFileError)) throw e;
-    problem = `${e.reason} at offset ${e.offset}`;
-    validLength = e.validLength;
-  }
-  if (!problem) {
-    out('AOF is valid');
-    return 0;
-  }
-  out(`AOF is not valid: ${problem}`);
-  if (!fix) {
-    out(`'rivulet check-aof --fix ${file}' would truncate it to ${validLength} bytes`);
-    return 1;
-  }
-  storage.truncate(name, validLength);
-  out(`Successfully truncated AOF to ${validLength} bytes`);
-  return 0;
-}
-
 export async function main(argv: string[]): Promise<number> {
   const version = packageVersion();
   let cmd;
@@ -97,7 +55,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`Rivulet server v=${version} node=${process.version}\n`);
     return 0;
   }
-  if (cmd.command === 'check-aof') return checkAof(cmd.file, cmd.fix);
+  if (cmd.command === 'check-aof') {
+    const raw = await RawEngine.instantiate(await WebAssembly.compile(readFileSync(findWasm())));
+    return checkAof(raw, new FileStorage(dirname(resolve(cmd.file))), basename(cmd.file), cmd.file, cmd.fix, (s) => process.stdout.write(s + '\n'));
+  }
 
   let opts;
   try {

@@ -7,25 +7,8 @@
  * The lock is `<dir>/rivulet.pid`, created exclusively and holding the owner's pid. A lock whose
  * pid no longer runs (the owner was killed) is taken over; a live one is an error naming it.
  */
-import {
-  closeSync,
-  fdatasync,
-  fdatasyncSync,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-  existsSync,
-  accessSync,
-  constants as fsc,
-} from 'node:fs';
+import { accessSync, closeSync, constants as fsc, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StorageLockedError, type Storage, type StorageLock, type WriteHandle } from '../shared/storage.js';
 

@@ -17,8 +17,7 @@ import { HostLoop } from '../../bindings/loop.js';
 import { ControlConnection } from '../shared/control.js';
 import { Logger, type LogLevel } from '../shared/log.js';
 import { Persistence, REQ_CONFIG_CHANGED, REQ_SHUTDOWN, REQ_SHUTDOWN_NOSAVE, REQ_SHUTDOWN_SAVE } from '../shared/persistence.js';
-import { parseSave, type ServerOptions } from '../shared/settings.js';
-import type { FsyncPolicy } from '../shared/aof.js';
+import { persistenceSettings, type ServerOptions } from '../shared/settings.js';
 import { FileStorage } from './fs-storage.js';
 import { findWasm } from './wasm.js';
 
@@ -126,16 +125,7 @@ export class RivuletServer {
     log.notice(`Data directory: ${o.dir}`);
     this.#persistence = await Persistence.open(this.loop, {
       storage,
-      settings: {
-        appendonly: o.appendonly,
-        appendfsync: o.appendfsync,
-        appendfilename: o.appendfilename,
-        dbfilename: o.dbfilename,
-        save: o.save,
-        autoAofRewritePercentage: o.autoAofRewritePercentage,
-        autoAofRewriteMinSize: o.autoAofRewriteMinSize,
-        aofLoadTruncated: o.aofLoadTruncated,
-      },
+      settings: persistenceSettings((n) => o.values.get(n) ?? ''),
       log,
       owner: `rivulet server on port ${o.port}`,
       tag: process.pid,
@@ -305,15 +295,7 @@ export class RivuletServer {
     this.#timeout = num('timeout', this.#timeout);
     this.#keepalive = num('tcp-keepalive', this.#keepalive);
     if (get('protected-mode')) this.#protectedMode = get('protected-mode') === 'yes';
-    const p = this.#persistence!;
-    await p.apply({
-      appendonly: get('appendonly') === 'yes',
-      appendfsync: (get('appendfsync') || p.settings.appendfsync) as FsyncPolicy,
-      save: parseSave(get('save')),
-      autoAofRewritePercentage: num('auto-aof-rewrite-percentage', p.settings.autoAofRewritePercentage),
-      autoAofRewriteMinSize: num('auto-aof-rewrite-min-size', p.settings.autoAofRewriteMinSize),
-      dbfilename: get('dbfilename') || p.settings.dbfilename,
-    });
+    await this.#persistence!.apply(persistenceSettings(get));
     for (const [n, v] of [['port', String(this.ports[0])], ['bind', this.opts.bind.join(' ')], ['dir', this.opts.dir]]) {
       if (get(n) !== v) this.log.warn(`CONFIG SET ${n} takes effect only after a restart (Rivulet keeps ${v})`);
     }

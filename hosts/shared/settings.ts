@@ -11,6 +11,9 @@
  * CONFIG SET of them reaches the host).
  */
 
+import type { FsyncPolicy } from './aof.js';
+import type { PersistenceSettings } from './persistence.js';
+
 /** How a host reads configuration files (Node: fs; elsewhere: whatever holds them). */
 export interface ConfigFiles {
   read(path: string): string;
@@ -324,6 +327,21 @@ export interface ServerOptions {
   values: Map<string, string>;
   /** Directives that were accepted but ignored (for a warning at start). */
   ignored: string[];
+}
+
+/** The persistence settings from their values by name (the config, or CONFIG GET after a change). */
+export function persistenceSettings(get: (name: string) => string): PersistenceSettings {
+  const num = (n: string) => Number(get(n));
+  return {
+    appendonly: get('appendonly') === 'yes',
+    appendfsync: get('appendfsync') as FsyncPolicy,
+    appendfilename: get('appendfilename'),
+    dbfilename: get('dbfilename'),
+    save: parseSave(get('save')),
+    autoAofRewritePercentage: num('auto-aof-rewrite-percentage'),
+    autoAofRewriteMinSize: num('auto-aof-rewrite-min-size'),
+    aofLoadTruncated: get('aof-load-truncated') === 'yes',
+  };
 }
 
 export function parseSave(s: string): Array<[number, number]> {
