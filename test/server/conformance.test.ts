@@ -1,19 +1,17 @@
 /**
- * The conformance corpus (test/conformance/expected.json, recorded from redis-server 7.0.15, and the
- * hand-written cases-newer/) through the Rivulet TCP server with a raw RESP client: one `it()` per
- * case, each on fresh state (FLUSHALL + CONFIG SET reset, new connections — RedisTarget does that).
- * Comparison is byte for byte except XINFO STREAM radix-tree-nodes (normalizeReply), as for the
- * in-process engine.
+ * The conformance corpus through the Rivulet TCP server with a raw RESP client, each case on fresh
+ * state (FLUSHALL + CONFIG SET reset, new connections — RedisTarget does that), with appendfsync
+ * always so every case also goes through the AOF path that waits for fsync.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { loadExpected, loadNewerCases, checkCase, formatDiffs, normalizeReply, RedisTarget } from '../conformance/corpus.ts';
+import { beforeAll, afterAll, expect } from 'vitest';
+import { RedisTarget } from '../conformance/corpus.ts';
+import { conformanceSuite } from '../conformance/suite.ts';
 import { startRivulet, cleanupTempDirs, type Rivulet } from './support.ts';
 
 let srv: Rivulet;
 let target: RedisTarget;
 
 beforeAll(async () => {
-  // appendfsync always: every case also goes through the AOF path that waits for fsync
   srv = await startRivulet({ args: ['--appendfsync', 'always'] });
   target = new RedisTarget(srv.port);
 });
@@ -24,22 +22,4 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-const strict = process.env.RIVULET_STRICT_RAX === '1';
-
-describe('conformance corpus over TCP', () => {
-  for (const c of loadExpected()) {
-    it(`[${c.file}] ${c.name}`, async () => {
-      const diffs = await checkCase(c, target, { normalize: strict ? undefined : normalizeReply });
-      expect(diffs, formatDiffs(c, diffs)).toEqual([]);
-    });
-  }
-});
-
-describe('newer-Redis cases over TCP', () => {
-  for (const c of loadNewerCases()) {
-    it(`[${c.file}] ${c.name}`, async () => {
-      const diffs = await checkCase(c, target, { normalize: strict ? undefined : normalizeReply });
-      expect(diffs, formatDiffs(c, diffs)).toEqual([]);
-    });
-  }
-});
+conformanceSuite({ name: 'TCP server', target: () => target, timeoutMs: 10000 });
