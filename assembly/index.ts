@@ -1,7 +1,9 @@
-// The ABI: the only place that knows the scratch-region layout. See docs/ABI.md.
-// Integers and bytes only, so a C host on wasm3 drives it with memcpy.
+// The exports of assembly/abi.ts (the contract: constants, record layouts, signatures; docs/ABI.md).
+// The only place that knows the scratch region. Integers and bytes only, so a C host on wasm3 drives
+// it with memcpy.
 import { Client } from "./server/client";
-import { clients, dbs, config, setNow, nowMs, takeRequests, REQ_SHUTDOWN } from "./server/state";
+import { clients, dbs, config, setNow, nowMs, takeRequests } from "./server/state";
+import { SCRATCH_CAP, FeedStatus, HostRequest, UnblockMode, BatchResult } from "./abi";
 import { setHostInfo, countConnection, uncountConnection } from "./commands/server";
 import { bytesToKey } from "./resp/args";
 import { processInput, drainResumed } from "./server/dispatch";
@@ -16,14 +18,13 @@ import { writeSnapshot } from "./server/snapshot";
 import { dirty } from "./server/state";
 import { xaddBatch } from "./server/fastpath";
 import { serveBlockedAfterWrite } from "./server/dispatch";
+import { beginLoading, loadInput, loadOverflow, writeLoadStatus } from "./server/loading";
+import { BUILD_HASH } from "./build-info";
+import { settingValue } from "./commands/config";
+import { SNAPSHOT_FORMAT, BuildInfo, DatasetStats } from "./abi";
+import { DB_COUNT, TYPE_STREAM, StreamValue } from "./core/keyspace";
 
-const SCRATCH_CAP: i32 = 65536;
 const SCRATCH: usize = memory.data(SCRATCH_CAP, 16);
-
-export const STATUS_OUTPUT: i32 = 1;
-export const STATUS_CLOSE: i32 = 2;
-export const STATUS_BLOCKED: i32 = 4;
-export const STATUS_OTHERS_READY: i32 = 8;
 
 registerCommands();
 
@@ -50,20 +51,17 @@ export function rv_close(conn: i32): void {
   clients.delete(conn);
 }
 
-export const STATUS_SHUTDOWN: i32 = 16;
-export const STATUS_REQUESTS: i32 = 32;
-
 let pendingRequests: i32 = 0;
 
 function status(c: Client): i32 {
   pendingRequests |= takeRequests();
   let s = 0;
-  if (pendingRequests & REQ_SHUTDOWN) s |= STATUS_SHUTDOWN;
-  if (pendingRequests != 0) s |= STATUS_REQUESTS;
-  if (c.output.len > c.output.pos) s |= STATUS_OUTPUT;
-  if (c.closeAfterReply) s |= STATUS_CLOSE;
-  if (c.blocked != null) s |= STATUS_BLOCKED;
-  if (hasAnnounced()) s |= STATUS_OTHERS_READY;
+  if (pendingRequests & HostRequest.SHUTDOWN) s |= FeedStatus.SHUTDOWN;
+  if (pendingRequests != 0) s |= FeedStatus.REQUESTS;
+  if (c.output.len > c.output.pos) s |= FeedStatus.OUTPUT;
+  if (c.closeAfterReply) s |= FeedStatus.CLOSE;
+  if (c.blocked != null) s |= FeedStatus.BLOCKED;
+  if (hasAnnounced()) s |= FeedStatus.OTHERS_READY;
   return s;
 }
 
@@ -79,12 +77,14 @@ export function rv_feed(conn: i32, len: i32, now: f64): i32 {
   c.input.limit = <i32>min<i64>(config.queryBufferLimit + 65536, 768 << 20);
   if (len > 0) c.input.appendBytes(SCRATCH, len < SCRATCH_CAP ? len : SCRATCH_CAP);
   if (c.input.overflowed || <i64>(c.input.len - c.input.pos) > config.queryBufferLimit) {
+    if (c.loading) loadOverflow(c);
     c.input.clear();
     c.closeAfterReply = true;
     return status(c);
   }
   setEffectsEnabled(!c.loading);
-  if (c.blocked == null) processInput(c);
+  if (c.loading) loadInput(c);
+  else if (c.blocked == null) processInput(c);
   drainResumed(c);
   setEffectsEnabled(true);
   return status(c);
@@ -120,7 +120,7 @@ export function rv_unblock(conn: i32, mode: i32): i32 {
   const c = clients.get(conn);
   if (c.blocked == null) return 0;
   W.setTarget(c.output, c.resp);
-  if (mode == 1) W.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"); else W.nullArray();
+  if (mode == UnblockMode.ERROR) W.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"); else W.nullArray();
   unpark(c, true);
   drainResumed(c);
   return 1;
@@ -148,14 +148,15 @@ export function rv_set_page_budget(pages: i32): i32 {
 export function rv_used_memory(): f64 { return <f64>usedMemory(); }
 
 /** Status bits of a connection (for connections reported by rv_ready_next). */
-export function rv_status(conn: i32): i32 { return clients.has(conn) ? status(clients.get(conn)) : STATUS_CLOSE; }
+export function rv_status(conn: i32): i32 { return clients.has(conn) ? status(clients.get(conn)) : FeedStatus.CLOSE; }
 
-/** Marks a connection as replaying an AOF / snapshot: its writes produce no effects, are never
- *  refused for memory, and ignore trim LIMITs. */
+/** Marks a connection as replaying an AOF / snapshot (server/loading.ts): its writes produce no
+ *  effects, are never refused for memory, ignore trim LIMITs and never block; replies are dropped. */
 export function rv_set_loading(conn: i32, on: i32): void {
   if (!clients.has(conn)) return;
-  clients.get(conn).loading = on != 0;
-  if (on == 0) forgetDb();
+  const c = clients.get(conn);
+  if (on != 0) beginLoading(c);
+  else { c.loading = false; forgetDb(); }
 }
 
 /** Turns the effect stream on (1) or off (0, the default): hosts that persist or forward writes enable it. */
@@ -201,11 +202,10 @@ export function rv_set_host_info(len: i32): void { setHostInfo(SCRATCH, len); }
 
 /**
  * Typed fast path: XADD * of many entries sharing one field list (layout in server/fastpath.ts).
- * Returns how many were added (their IDs are then in scratch as u64 pairs) or a negative code:
- * -1 WRONGTYPE, -2 OOM, -3 malformed, -4 IDs exhausted, -5 connection busy (MULTI / blocked).
+ * Returns how many were added (their IDs are then in scratch as u64 pairs) or a BatchResult.
  */
 export function rv_xadd_batch(conn: i32, len: i32, now: f64): i32 {
-  if (!clients.has(conn)) return -3;
+  if (!clients.has(conn)) return BatchResult.MALFORMED;
   setNow(now);
   const n = xaddBatch(clients.get(conn), SCRATCH, len < SCRATCH_CAP ? len : SCRATCH_CAP);
   if (n > 0) { serveBlockedAfterWrite(); drainResumed(null); }
@@ -219,4 +219,58 @@ export function rv_set_internal(conn: i32): void {
   if (!c.internal) uncountConnection();
   c.internal = true;
   c.authenticated = true;
+}
+
+// ───────────────────────────────────────────────────────────────────── engine-reported facts
+// What hosts used to learn by probing with commands (a throw-away PING, an empty snapshot, SCAN +
+// TYPE + XLEN over every database) or by re-parsing their own files.
+
+/** The connection's LoadStatus record (server/loading.ts) and its texts → scratch; their length. */
+export function rv_load_status(conn: i32): i32 {
+  if (!clients.has(conn)) return -1;
+  return writeLoadStatus(clients.get(conn), SCRATCH);
+}
+
+/** BuildInfo record, then the build hash → scratch; their length. */
+export function rv_build_info(): i32 {
+  const r = changetype<BuildInfo>(SCRATCH);
+  r.snapshotFormat = SNAPSHOT_FORMAT;
+  r.hashLen = BUILD_HASH.length;
+  const at = SCRATCH + offsetof<BuildInfo>();
+  for (let i = 0; i < BUILD_HASH.length; i++) store<u8>(at + <usize>i, <u8>BUILD_HASH.charCodeAt(i));
+  return <i32>offsetof<BuildInfo>() + BUILD_HASH.length;
+}
+
+/** 1 when requirepass is set. */
+export function rv_auth_required(): i32 { return config.requirepass.length > 0 ? 1 : 0; }
+
+/** DatasetStats record over all databases → scratch; its length. */
+export function rv_dataset_stats(): i32 {
+  let keys: i64 = 0, streamKeys: i64 = 0, entries: i64 = 0;
+  for (let d = 0; d < DB_COUNT; d++) {
+    const db = dbs[d];
+    keys += db.size;
+    if (db.size == 0) continue;
+    const values = db.map.values();
+    for (let i = 0; i < values.length; i++) {
+      if (values[i].type != TYPE_STREAM) continue;
+      streamKeys++;
+      entries += changetype<StreamValue>(values[i]).stream.length;
+    }
+  }
+  const r = changetype<DatasetStats>(SCRATCH);
+  r.keys = <f64>keys;
+  r.streamKeys = <f64>streamKeys;
+  r.streamEntries = <f64>entries;
+  return <i32>offsetof<DatasetStats>();
+}
+
+/** Scratch holds a setting name; its value replaces it (cut to the scratch size). Its length, or -1. */
+export function rv_config_get(len: i32): i32 {
+  const value = settingValue(bytesToKey(SCRATCH, len < SCRATCH_CAP ? len : SCRATCH_CAP));
+  if (value == null) return -1;
+  const v = value;
+  const n = v.length < SCRATCH_CAP ? v.length : SCRATCH_CAP;
+  for (let i = 0; i < n; i++) store<u8>(SCRATCH + <usize>i, <u8>v.charCodeAt(i));
+  return v.length;
 }

@@ -3,9 +3,9 @@
 // answers with the entries' IDs as u64 pairs — no RESP text on either side.
 import { ReplyError } from './resp.js';
 import type { InProcessHost as Host } from './engine.js';
+import { BATCH_MAX_ROWS, BatchResult } from './abi.js';
 
 const encoder = new TextEncoder();
-const MAX_ROWS = 4096;
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
@@ -40,10 +40,10 @@ function put(view: DataView, bytes: Uint8Array, at: number, s: string): number {
 }
 
 function fail(code: number): never {
-  if (code === -1) throw new ReplyError(WRONGTYPE);
-  if (code === -2) throw new ReplyError(OOM);
-  if (code === -4) throw new ReplyError('ERR The stream has exhausted the last possible ID, unable to add more items');
-  if (code === -5) throw new Error('rivulet: xaddBatch needs a connection that is not blocked or inside MULTI');
+  if (code === BatchResult.WRONGTYPE) throw new ReplyError(WRONGTYPE);
+  if (code === BatchResult.OOM) throw new ReplyError(OOM);
+  if (code === BatchResult.EXHAUSTED) throw new ReplyError('ERR The stream has exhausted the last possible ID, unable to add more items');
+  if (code === BatchResult.BUSY) throw new Error('rivulet: xaddBatch needs a connection that is not blocked or inside MULTI');
   throw new Error(`rivulet: rv_xadd_batch rejected the batch (code ${code})`);
 }
 
@@ -71,8 +71,8 @@ export function xaddBatch(
     const countAt = at;
     at += 4;
     let count = 0;
-    // At most 4096 rows per crossing: the engine writes 16 bytes of ID per row back into scratch.
-    for (let r = done; r < rows.length && count < MAX_ROWS; r++) {
+    // At most BATCH_MAX_ROWS per crossing: the engine writes 16 bytes of ID per row back into scratch.
+    for (let r = done; r < rows.length && count < BATCH_MAX_ROWS; r++) {
       const row = rows[r];
       if (row.length !== fields.length) throw new TypeError(`xaddBatch: row ${r} has ${row.length} values for ${fields.length} fields`);
       let next = at;
@@ -103,7 +103,7 @@ export function xaddBatch(
         ids[done + i] = prefix + (seqHi * 0x100000000 + ov.getUint32(o + 8, true));
       }
       done += added;
-      if (added < count) fail(-4);
+      if (added < count) fail(BatchResult.EXHAUSTED);
     });
   }
   return ids;

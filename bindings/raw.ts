@@ -1,4 +1,33 @@
-import { checkExports, createImports, FeedStatus, type RivuletExports } from './abi.js';
+import {
+  checkExports,
+  createImports,
+  FeedStatus,
+  LOAD_STATUS_SIZE,
+  BUILD_INFO_SIZE,
+  readLoadStatus,
+  readBuildInfo,
+  readDatasetStats,
+  type DatasetStats,
+  type LoadStatus,
+  type RivuletExports,
+} from './abi.js';
+
+/** A LoadStatus record (`rv_load_status`) with the texts that follow it decoded. */
+export interface LoadReport extends LoadStatus {
+  /** Text of the first error reply (without `-` and CRLF), '' when none. */
+  errorText: string;
+  /** Text of the protocol error, '' when none. */
+  protocolErrorText: string;
+}
+
+/** The BuildInfo record (`rv_build_info`) with the build hash. */
+export interface EngineBuildInfo {
+  snapshotFormat: number;
+  hash: string;
+}
+
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
 
 /**
  * The low-level engine: one `rivulet.wasm` instance, its exports mirrored one to one
@@ -87,9 +116,8 @@ export class RawEngine {
   }
 
   /** Calls an export with the poisoning guard (the cold paths; feed/read are spelled out). */
-  #call<A extends number[], R>(fn: ((...args: A) => R) | undefined, name: string, ...args: A): R {
+  #call<A extends number[], R>(fn: (...args: A) => R, ...args: A): R {
     this.#check();
-    if (typeof fn !== 'function') throw new TypeError(`rivulet: this rivulet.wasm has no ${name} export`);
     try {
       return fn(...args);
     } catch (e) {
@@ -119,99 +147,154 @@ export class RawEngine {
 
   /** `rv_open`: 0 = ok, -1 = id in use. */
   open(conn: number): number {
-    return this.#call(this.exports.rv_open, 'rv_open', conn);
+    return this.#call(this.exports.rv_open, conn);
   }
 
   /** `rv_close`. */
   close(conn: number): void {
-    this.#call(this.exports.rv_close, 'rv_close', conn);
+    this.#call(this.exports.rv_close, conn);
   }
 
   /** `rv_ready_next`: a woken connection id, or -1. */
   readyNext(): number {
-    return this.#call(this.exports.rv_ready_next, 'rv_ready_next');
+    return this.#call(this.exports.rv_ready_next);
   }
 
   /** `rv_tick`: times out blocked connections with deadline ≤ now; returns how many became ready. */
   tick(now: number): number {
-    return this.#call(this.exports.rv_tick, 'rv_tick', now);
+    return this.#call(this.exports.rv_tick, now);
   }
 
   /** `rv_next_deadline`: earliest deadline of a blocked connection, or -1. */
   nextDeadline(): number {
-    return this.#call(this.exports.rv_next_deadline, 'rv_next_deadline');
+    return this.#call(this.exports.rv_next_deadline);
   }
 
   /** `rv_unblock`: 1 if the connection was blocked. */
   unblock(conn: number, mode: number): number {
-    return this.#call(this.exports.rv_unblock, 'rv_unblock', conn, mode);
+    return this.#call(this.exports.rv_unblock, conn, mode);
   }
 
   /** `rv_set_page_budget` (64 KiB pages, 0 = none). */
   setPageBudget(pages: number): number {
-    return this.#call(this.exports.rv_set_page_budget, 'rv_set_page_budget', pages);
+    return this.#call(this.exports.rv_set_page_budget, pages);
   }
 
   /** `rv_used_memory`. */
   usedMemory(): number {
-    return this.#call(this.exports.rv_used_memory, 'rv_used_memory');
+    return this.#call(this.exports.rv_used_memory);
   }
 
-  // Persistence and server hosting (optional exports: a TypeError names a missing one).
+  // Persistence and server hosting.
 
   /** `rv_status`: the connection's current status bits. */
   status(conn: number): number {
-    return this.#call(this.exports.rv_status, 'rv_status', conn);
+    return this.#call(this.exports.rv_status, conn);
   }
 
   /** `rv_set_loading`: the connection replays an AOF or snapshot. */
   setLoading(conn: number, on: boolean): void {
-    this.#call(this.exports.rv_set_loading, 'rv_set_loading', conn, on ? 1 : 0);
+    this.#call(this.exports.rv_set_loading, conn, on ? 1 : 0);
   }
 
   /** `rv_xadd_batch`: entries added (IDs in scratch as u64 pairs) or a negative code. */
   xaddBatch(conn: number, len: number, now: number): number {
-    return this.#call(this.exports.rv_xadd_batch, 'rv_xadd_batch', conn, len, now);
+    return this.#call(this.exports.rv_xadd_batch, conn, len, now);
   }
 
   /** `rv_effects_enable`: effects are produced only after this is called with 1. */
   effectsEnable(on: boolean): void {
-    this.#call(this.exports.rv_effects_enable, 'rv_effects_enable', on ? 1 : 0);
+    this.#call(this.exports.rv_effects_enable, on ? 1 : 0);
   }
 
   /** `rv_effects_read`: pending effects → scratch; returns the byte count (0 = none). */
   effectsRead(): number {
-    return this.#call(this.exports.rv_effects_read, 'rv_effects_read');
+    return this.#call(this.exports.rv_effects_read);
   }
 
   /** `rv_snapshot`: serializes the dataset inside the engine; returns its size. */
   snapshot(): number {
-    return this.#call(this.exports.rv_snapshot, 'rv_snapshot');
+    return this.#call(this.exports.rv_snapshot);
   }
 
   /** `rv_snapshot_read`: the next piece of the snapshot → scratch; 0 when done. */
   snapshotRead(): number {
-    return this.#call(this.exports.rv_snapshot_read, 'rv_snapshot_read');
+    return this.#call(this.exports.rv_snapshot_read);
   }
 
   /** `rv_dirty`: changes since start. */
   dirty(): number {
-    return this.#call(this.exports.rv_dirty, 'rv_dirty');
+    return this.#call(this.exports.rv_dirty);
   }
 
   /** `rv_take_requests`: SAVE/BGSAVE/BGREWRITEAOF/SHUTDOWN request bits (cleared). */
   takeRequests(): number {
-    return this.#call(this.exports.rv_take_requests, 'rv_take_requests');
+    return this.#call(this.exports.rv_take_requests);
   }
 
   /** `rv_conn_set_addr`: `len` bytes of `"<peer> <local>"` are in scratch. */
   connSetAddr(conn: number, len: number): void {
-    this.#call(this.exports.rv_conn_set_addr, 'rv_conn_set_addr', conn, len);
+    this.#call(this.exports.rv_conn_set_addr, conn, len);
   }
 
   /** `rv_set_host_info`: `len` bytes of host INFO lines are in scratch. */
   setHostInfo(len: number): void {
-    this.#call(this.exports.rv_set_host_info, 'rv_set_host_info', len);
+    this.#call(this.exports.rv_set_host_info, len);
+  }
+
+  /** `rv_set_internal`: the host's control connection (no AUTH, hidden, may set immutable settings). */
+  setInternal(conn: number): void {
+    this.#call(this.exports.rv_set_internal, conn);
+  }
+
+  // Engine facts.
+
+  /** `rv_load_status`: what a loading connection did with its input (null for an unknown id). */
+  loadStatus(conn: number): LoadReport | null {
+    const n = this.#call(this.exports.rv_load_status, conn);
+    if (n < 0) return null;
+    const s = this.scratch();
+    const r = readLoadStatus(new DataView(s.buffer, s.byteOffset, n));
+    const textAt = LOAD_STATUS_SIZE;
+    return {
+      ...r,
+      errorText: utf8.decode(s.subarray(textAt, textAt + r.errorLen)),
+      protocolErrorText: utf8.decode(s.subarray(textAt + r.errorLen, textAt + r.errorLen + r.protocolErrorLen)),
+    };
+  }
+
+  /** `rv_build_info`: the snapshot format and build hash of this engine. */
+  buildInfo(): EngineBuildInfo {
+    const n = this.#call(this.exports.rv_build_info);
+    const s = this.scratch();
+    const r = readBuildInfo(new DataView(s.buffer, s.byteOffset, n));
+    return { snapshotFormat: r.snapshotFormat, hash: utf8.decode(s.subarray(BUILD_INFO_SIZE, BUILD_INFO_SIZE + r.hashLen)) };
+  }
+
+  /** `rv_auth_required`: true when requirepass is set. */
+  authRequired(): boolean {
+    return this.#call(this.exports.rv_auth_required) === 1;
+  }
+
+  /** `rv_dataset_stats`: keys, stream keys and stream entries over all databases. */
+  datasetStats(): DatasetStats {
+    const n = this.#call(this.exports.rv_dataset_stats);
+    const s = this.scratch();
+    return readDatasetStats(new DataView(s.buffer, s.byteOffset, n));
+  }
+
+  /** `rv_config_get`: a setting's value as CONFIG GET shows it, or null for an unknown name. */
+  configGet(name: string): string | null {
+    const bytes = encoder.encode(name);
+    if (bytes.length > this.scratchCap) return null;
+    this.scratch().set(bytes);
+    const n = this.#call(this.exports.rv_config_get, bytes.length);
+    if (n < 0) return null;
+    // values are bytes (CONFIG SET takes any); shown as latin1 so that every byte survives
+    let v = '';
+    const s = this.scratch();
+    for (let i = 0; i < Math.min(n, this.scratchCap); i++) v += String.fromCharCode(s[i]);
+    return v;
   }
 
   /** The whole snapshot (`rv_snapshot` then `rv_snapshot_read` until 0) as one array. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Builds the package:
+//   0. the generated copies of the ABI table assembly/abi.ts (scripts/gen-abi.mjs);
 //   1. build/rivulet.wasm (asc --target release) and build/rivulet.debug.wasm (--target debug), per
 //      asconfig.json; skipped when newer than every input (assembly/**, asconfig.json, asc version);
 //   2. dist/**/*.js: each bindings/ and hosts/shared/ file reachable from the entries (and the Node
@@ -176,6 +177,9 @@ async function buildBindings(wasmPath) {
   );
   log(`dist/bindings/rivulet.wasm + dist/bindings/wasm-inline.js from ${rel(wasmPath)} (${bytes.length} bytes)`);
 }
+
+const { writeGenerated } = await import('./gen-abi.mjs');
+for (const path of writeGenerated(ROOT)) log(`${path} (generated from assembly/abi.ts)`);
 
 const override = process.env.RIVULET_WASM ? resolve(process.env.RIVULET_WASM) : null;
 if (override && !existsSync(override)) fail(`RIVULET_WASM=${override} does not exist`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ensure the machine has what the test suites need, installing only what is missing:
-#   - Debian packages: redis-server + redis-tools (Redis 7.0.15, the reference server) and wabt
-#     (wasm-objdump / wasm-validate);
+#   - Debian packages: redis-server + redis-tools (Redis 7.0.15, the reference server), wabt
+#     (wasm-objdump / wasm-validate) and gcc (the generated C header of the ABI is compiled; on amd64
+#     gcc-multilib too, to compile it for 32-bit like the device);
 #   - Python 3 with pywasm3 0.5.0 (wasm3 v0.5.0), for test/wasm3/. If the `python3` on PATH already
 #     imports wasm3 it is used as is; otherwise pywasm3 goes into a project venv at .venv-wasm3/
 #     (never into the system or user site, so PEP 668 "externally managed" never bites). pywasm3 is
@@ -89,8 +90,9 @@ apt_install() {
 }
 
 # ---------------------------------------------------------------- 1. Debian packages
-PKGS=(redis-server redis-tools wabt python3-redis)
+PKGS=(redis-server redis-tools wabt python3-redis gcc libc6-dev)
 if have_apt; then
+  if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then PKGS+=(gcc-multilib); fi
   mapfile -t MISSING < <(missing_pkgs "${PKGS[@]}")
   if [ "${#MISSING[@]}" -gt 0 ]; then apt_install "${MISSING[@]}"; fi
   if [ "$WANT_CHROMIUM" = 1 ]; then
@@ -105,7 +107,7 @@ if have_apt; then
     *) say "WARNING: redis-server is $rv, the reference is 7.0.15 (Debian bookworm); differential results may differ" ;;
   esac
 else
-  for c in redis-server redis-cli wasm-objdump wasm-validate; do
+  for c in redis-server redis-cli wasm-objdump wasm-validate gcc; do
     command -v "$c" >/dev/null 2>&1 || die "'$c' not found and apt-get is not available: install redis 7.0.15 and wabt"
   done
 fi

@@ -1,16 +1,19 @@
 // Structural checks of build/rivulet.wasm with wabt (wasm-validate, wasm-objdump): the module must
 // stay within what every host runs — wasm3 v0.5.0 (pywasm3 in CI) and the ESP32 firmware's wasm3:
 // no SIMD, no atomics/threads, no imported memory, no reference types; exactly one import
-// (env.abort); and every export documented in docs/ABI.md with its documented signature.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// (env.abort); and exactly the exports of the ABI table (assembly/abi.ts) with its signatures.
+// Also the table's generated copies (scripts/gen-abi.mjs): up to date, and the C header compiles.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { generate, OUTPUTS, parseAbi, SOURCE, wasmSignature } from '../scripts/gen-abi.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WASM = process.env.RIVULET_WASM ? resolve(process.env.RIVULET_WASM) : join(ROOT, 'build', 'rivulet.wasm');
-const ABI_DOC = join(ROOT, 'docs', 'ABI.md');
+const ABI = parseAbi(readFileSync(join(ROOT, SOURCE), 'utf8'));
 
 function run(cmd: string, args: string[]): string {
   try {
@@ -36,20 +39,6 @@ function sectionLines(details: string, section: string): string[] {
     if (inSection && line.startsWith(' - ')) out.push(line.slice(3));
   }
   return out;
-}
-
-/** `name -> "(i32, f64) -> i32"` style signatures from the ABI table of docs/ABI.md. */
-function abiSignatures(): Map<string, string> {
-  const doc = readFileSync(ABI_DOC, 'utf8');
-  const sigs = new Map<string, string>();
-  for (const line of doc.split('\n')) {
-    const m = /^\|\s*`(rv_[a-z_0-9]+)\([^`]*\)`\s*\|\s*`\(([^`]*)\)\s*->\s*([a-z0-9]+)`\s*\|/.exec(line);
-    if (!m) continue;
-    const params = m[2].split(',').map((s) => s.trim()).filter(Boolean);
-    const ret = m[3] === 'void' ? 'nil' : m[3];
-    sigs.set(m[1], `(${params.join(', ')}) -> ${ret}`);
-  }
-  return sigs;
 }
 
 const haveWasm = existsSync(WASM);
@@ -114,9 +103,8 @@ describe('build/rivulet.wasm structure (wabt)', () => {
     expect((atomics ?? []).slice(0, 10), 'atomic instructions').toEqual([]);
   });
 
-  it.runIf(haveWasm)('exports every function of docs/ABI.md with the documented signature', () => {
-    const abi = abiSignatures();
-    expect(abi.size, 'ABI table parsed from docs/ABI.md').toBeGreaterThanOrEqual(12);
+  it.runIf(haveWasm)('exports exactly the functions of assembly/abi.ts, with its signatures, and memory', () => {
+    expect(ABI.exports.length, 'exports in the table').toBeGreaterThanOrEqual(29);
     const types = new Map<string, string>();
     for (const t of sectionLines(details, 'Type')) {
       const m = /^type\[(\d+)\] (.*)$/.exec(t);
@@ -128,16 +116,99 @@ describe('build/rivulet.wasm structure (wabt)', () => {
       if (m) funcSig.set(m[1], m[2]);
     }
     const exported = new Map<string, string>();
+    const others: string[] = [];
     for (const e of sectionLines(details, 'Export')) {
       const m = /^func\[(\d+)\](?: <[^>]*>)? -> "([^"]+)"$/.exec(e);
       if (m) exported.set(m[2], types.get(funcSig.get(m[1]) ?? '') ?? '?');
+      else others.push(e);
     }
+    expect(others, 'non-function exports').toEqual(['memory[0] -> "memory"']);
+    const want = new Map(ABI.exports.map((e) => [e.name, wasmSignature(e)]));
     const problems: string[] = [];
-    for (const [name, want] of abi) {
+    for (const [name, sig] of want) {
       const got = exported.get(name);
-      if (got === undefined) problems.push(`${name}: missing (want ${want})`);
-      else if (got !== want) problems.push(`${name}: ${got}, want ${want}`);
+      if (got === undefined) problems.push(`${name}: missing (the table says ${sig})`);
+      else if (got !== sig) problems.push(`${name}: ${got}, the table says ${sig}`);
     }
+    for (const [name, got] of exported) if (!want.has(name)) problems.push(`${name} ${got}: exported but not in ${SOURCE}`);
     expect(problems).toEqual([]);
+  });
+});
+
+describe('the ABI table and its generated copies', () => {
+  it(`every generated file is up to date with ${SOURCE} (run node scripts/gen-abi.mjs)`, () => {
+    const files = generate(ROOT);
+    expect([...files.keys()].sort()).toEqual(Object.values(OUTPUTS).sort());
+    for (const [path, text] of files) {
+      const file = join(ROOT, path);
+      expect(existsSync(file), `${path} is missing`).toBe(true);
+      expect(readFileSync(file, 'utf8') === text, `${path} differs from what ${SOURCE} generates`).toBe(true);
+    }
+  });
+
+  it('the table is strict: no declaration without a doc, no padding in records, nothing unknown', () => {
+    const ok = '// @section a A\n/** Doc. */\nexport type rv_x = (conn: i32) => void;\n';
+    expect(parseAbi(ok).exports.map((e) => [e.name, wasmSignature(e)])).toEqual([['rv_x', '(i32) -> nil']]);
+    expect(() => parseAbi('export const X: i32 = 1;\n')).toThrow(/doc/);
+    expect(() => parseAbi('/** R. */\n@unmanaged export class R {\n  /** a */\n  a: i32;\n  /** b */\n  b: f64;\n}\n')).toThrow(/padding/);
+    expect(() => parseAbi('/** R. */\n@unmanaged export class R {\n  /** a */\n  a: i32;\n}\n')).toThrow(/multiple of 8/);
+    expect(() => parseAbi('/** X. */\nexport const X: i64 = 1;\n')).toThrow(/grammar/);
+    expect(() => parseAbi('/** Doc. */\nexport type rv_x = () => void;\n')).toThrow(/@section/);
+    expect(() => parseAbi(ok + ok.split('\n').slice(1).join('\n'))).toThrow(/twice/);
+  });
+
+  const header = join(ROOT, OUTPUTS.c);
+  // A C file that uses everything the header declares, the way the device host will.
+  const useIt = `#include "rivulet_abi.h"
+struct rv_export { const char *name; const char *signature; };
+#define RV_ROW(name, sig) { #name, sig },
+static const struct rv_export exports[RV_ABI_EXPORT_COUNT] = { RV_ABI_EXPORTS(RV_ROW) };
+int main(void) {
+  rv_load_status_t st = { 0 };
+  rv_build_info_t bi = { 0 };
+  rv_dataset_stats_t ds = { 0 };
+  unsigned char scratch[RV_SCRATCH_CAP];
+  int status = RV_FEED_STATUS_OUTPUT | RV_FEED_STATUS_CLOSE;
+  (void)scratch; (void)bi; (void)ds;
+  return (int)st.in_multi + status + (int)sizeof(exports) + RV_HOST_REQUEST_CONFIG_CHANGED + RV_UNBLOCK_MODE_ERROR + RV_BATCH_RESULT_OOM;
+}
+`;
+  function gcc(extra: string[]): { status: number | null; out: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'rivulet-abi-h-'));
+    try {
+      writeFileSync(join(dir, 'use.c'), useIt);
+      const r = spawnSync('gcc', ['-fsyntax-only', '-std=c11', '-Wall', '-Wextra', '-Werror', '-pedantic', '-I', dirname(header), ...extra, join(dir, 'use.c')], { encoding: 'utf8' });
+      if (r.error) throw new Error(`gcc not found (${r.error.message}): run scripts/ensure-deps.sh`);
+      return { status: r.status, out: r.stdout + r.stderr };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('rivulet_abi.h compiles with gcc (C11, -Wall -Wextra -pedantic -Werror) and its layout asserts hold', () => {
+    const r = gcc([]);
+    expect(r.out).toBe('');
+    expect(r.status).toBe(0);
+    // the asserts are real: a wrong offset fails to compile
+    const broken = readFileSync(header, 'utf8').replace('offsetof(rv_load_status_t, commands) == 8', 'offsetof(rv_load_status_t, commands) == 12');
+    expect(broken).not.toBe(readFileSync(header, 'utf8'));
+    const dir = mkdtempSync(join(tmpdir(), 'rivulet-abi-h-'));
+    try {
+      writeFileSync(join(dir, 'rivulet_abi.h'), broken);
+      writeFileSync(join(dir, 'use.c'), useIt);
+      const b = spawnSync('gcc', ['-fsyntax-only', '-std=c11', '-I', dir, join(dir, 'use.c')], { encoding: 'utf8' });
+      expect(b.status).not.toBe(0);
+      expect(b.stderr).toContain('rv_load_status_t.commands: offset');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // 32-bit like the ESP32-S3 and wasm32 (i386 aligns doubles in structs to 4: the table has no padding
+  // so the layout is the same); needs gcc-multilib on x86-64 (scripts/ensure-deps.sh installs it).
+  it.runIf(platform() === 'linux' && arch() === 'x64')('rivulet_abi.h compiles for 32-bit (gcc -m32)', () => {
+    const r = gcc(['-m32']);
+    expect(r.out, 'gcc -m32 failed: is gcc-multilib installed? (scripts/ensure-deps.sh)').toBe('');
+    expect(r.status).toBe(0);
   });
 });

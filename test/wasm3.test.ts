@@ -1,4 +1,4 @@
-// Runs the conformance corpus, the OOM-under-a-page-budget check and the protocol-error check
+// Runs the conformance corpus, the OOM-under-a-page-budget, protocol-error and engine-facts checks
 // against build/rivulet.wasm under wasm3 (pywasm3 0.5.0 = wasm3 v0.5.0, the interpreter family of
 // the ESP32 firmware): test/wasm3/run_corpus.py must exit 0.
 //
@@ -48,7 +48,7 @@ const TIMEOUT_MS = Number(process.env.RIVULET_WASM3_TIMEOUT_MS ?? 10 * 60 * 1000
 
 describe('rivulet.wasm under wasm3 (pywasm3)', () => {
   it(
-    'passes the conformance corpus, the OOM check and the protocol-error check',
+    'passes the conformance corpus, the OOM, protocol-error and engine-facts checks',
     async () => {
       const { python, tried } = findPython();
       expect(python, `no python with pywasm3 (tried: ${tried.join('; ')}); run scripts/ensure-deps.sh`).toBeDefined();
@@ -57,7 +57,7 @@ describe('rivulet.wasm under wasm3 (pywasm3)', () => {
       // the summary lines, always; the whole output on failure (in the assertion message)
       const summary = out
         .split('\n')
-        .filter((l) => /^(wasm3|corpus|newer|oom|protocol):|^FAIL /.test(l))
+        .filter((l) => /^(wasm3|corpus|newer|oom|protocol|facts):|^FAIL /.test(l))
         .slice(0, 40)
         .join('\n');
       console.log(`[wasm3] ${python} ${SCRIPT.replace(ROOT + '/', '')} (${Date.now() - t} ms)\n${summary}`);

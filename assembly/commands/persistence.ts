@@ -4,7 +4,7 @@ import { Client } from "../server/client";
 import * as W from "../resp/writer";
 import { replyError } from "../server/dispatch";
 import { parseIntArg, argInt } from "./common";
-import { SNAPSHOT_FORMAT } from "../server/snapshot";
+import { SNAPSHOT_FORMAT } from "../abi";
 
 // RIVULET.SNAPSHOT format-version build-hash
 export function snapshotHeaderCommand(c: Client, a: Args): void {

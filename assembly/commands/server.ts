@@ -6,7 +6,8 @@ import * as W from "../resp/writer";
 import { ByteBuffer } from "../util/buffer";
 import { replyError, noteError, commandTable, Command, errorStats, totalErrorReplies, resetErrorStats,
   CMD_WRITE, CMD_DENYOOM, CMD_READONLY, CMD_BLOCKING, CMD_FAST, CMD_ADMIN, CMD_NOSCRIPT, CMD_LOADING, CMD_STALE, CMD_NO_AUTH } from "../server/dispatch";
-import { config, clients, dbs, nowMs, dirty, totalCommands, requestHost, REQ_SAVE, REQ_BGSAVE, REQ_BGREWRITEAOF, REQ_SHUTDOWN, REQ_SHUTDOWN_NOSAVE, REQ_SHUTDOWN_SAVE, resetCommandCount } from "../server/state";
+import { config, clients, dbs, nowMs, dirty, totalCommands, requestHost, resetCommandCount } from "../server/state";
+import { HostRequest } from "../abi";
 import { blockedClients, unpark, announce } from "../server/blocking";
 import { usedMemory } from "../util/memory";
 import { DB_COUNT } from "../core/keyspace";
@@ -466,32 +467,32 @@ export function resetCommand(c: Client, a: Args): void {
 
 // SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 export function shutdownCommand(c: Client, a: Args): void {
-  let bits = REQ_SHUTDOWN;
+  let bits = HostRequest.SHUTDOWN;
   for (let i = 1; i < a.count; i++) {
-    if (a.is(i, "nosave")) bits |= REQ_SHUTDOWN_NOSAVE;
-    else if (a.is(i, "save")) bits |= REQ_SHUTDOWN_SAVE;
+    if (a.is(i, "nosave")) bits |= HostRequest.SHUTDOWN_NOSAVE;
+    else if (a.is(i, "save")) bits |= HostRequest.SHUTDOWN_SAVE;
     else if (a.is(i, "now") || a.is(i, "force")) {}
     else if (a.is(i, "abort")) { replyError("ERR No shutdown in progress."); return; }
     else { syntaxError(); return; }
   }
-  if ((bits & REQ_SHUTDOWN_NOSAVE) != 0 && (bits & REQ_SHUTDOWN_SAVE) != 0) { syntaxError(); return; }
+  if ((bits & HostRequest.SHUTDOWN_NOSAVE) != 0 && (bits & HostRequest.SHUTDOWN_SAVE) != 0) { syntaxError(); return; }
   requestHost(bits);
   c.closeAfterReply = true;
 }
 
 // SAVE
-export function saveCommand(c: Client, a: Args): void { requestHost(REQ_SAVE); W.ok(); }
+export function saveCommand(c: Client, a: Args): void { requestHost(HostRequest.SAVE); W.ok(); }
 
 // BGSAVE [SCHEDULE]
 export function bgsaveCommand(c: Client, a: Args): void {
   if (a.count == 2 && !a.is(1, "schedule")) { syntaxError(); return; }
-  requestHost(REQ_BGSAVE);
+  requestHost(HostRequest.BGSAVE);
   W.simple("Background saving started");
 }
 
 // BGREWRITEAOF
 export function bgrewriteaofCommand(c: Client, a: Args): void {
-  requestHost(REQ_BGREWRITEAOF);
+  requestHost(HostRequest.BGREWRITEAOF);
   W.simple("Background append only file rewriting started");
 }
 

@@ -283,7 +283,7 @@ function readGeneric(c: Client, a: Args, isGroup: bool): void {
     return;
   }
   if (hasBlock) {
-    if (denyBlocking) { W.nullArray(); return; }
+    if (denyBlocking || c.loading) { W.nullArray(); return; }
     const b = new BlockedRead(c, isGroup ? BLOCK_XREADGROUP : BLOCK_XREAD, c.db.id);
     for (let k = 0; k < streamsCount; k++) {
       if (b.keys.indexOf(keys[k]) >= 0) continue;

@@ -39,11 +39,22 @@ export function simple(s: string): void {
 }
 export function ok(): void { simple("OK"); }
 
+// Error replies written to one watched buffer are counted, and where the first began is kept: a
+// loading connection's replies are dropped unread, its errors are reported (server/loading.ts).
+let watched: ByteBuffer | null = null;
+export let watchedErrors: i32 = 0;
+/** Offset in the watched buffer of the first error's '-', or -1. */
+export let firstWatchedError: i32 = -1;
+export function watchErrors(buf: ByteBuffer | null): void { watched = buf; watchedErrors = 0; firstWatchedError = -1; }
+@inline function errorStarts(): void {
+  if (out === watched && watchedErrors++ == 0) firstWatchedError = out.len;
+}
+
 /** An error line; `msg` must include the code ("ERR ...", "WRONGTYPE ..."). */
-export function error(msg: string): void { out.appendByte(45); out.appendAscii(msg); crlf(); }
+export function error(msg: string): void { errorStarts(); out.appendByte(45); out.appendAscii(msg); crlf(); }
 
 /** Errors carrying user bytes are built in pieces; newlines in user bytes become spaces (as Redis does). */
-export function errorBegin(): void { out.appendByte(45); }
+export function errorBegin(): void { errorStarts(); out.appendByte(45); }
 export function errorText(s: string): void { out.appendAscii(s); }
 export function errorBytes(p: usize, n: i32, maxLen: i32 = 0x7fffffff): void {
   const m = n < maxLen ? n : maxLen;

@@ -4,6 +4,7 @@ import { Args } from "../resp/args";
 import { Db } from "../core/keyspace";
 import { BlockedRead } from "./blocking";
 import { account, release } from "../util/memory";
+import { LoadState } from "./load-state";
 
 export const CLIENT_OVERHEAD: i64 = 512;
 
@@ -38,6 +39,8 @@ export class Client {
   internal: bool = false;
   /** Replays an AOF / snapshot: no effects, no OOM refusals, trim LIMITs ignored (mustObeyClient). */
   loading: bool = false;
+  /** Input bookkeeping of the last rv_set_loading(conn, 1) (server/loading.ts); null before any. */
+  load: LoadState | null = null;
   /** "ip:port" of the peer and of the local socket, from the host (CLIENT LIST / INFO). */
   addr: string = "";
   laddr: string = "";

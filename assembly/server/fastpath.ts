@@ -17,12 +17,7 @@ import * as E from "./effects";
 import { StreamValue, TYPE_STREAM } from "../core/keyspace";
 import { StreamID } from "../core/ids";
 import { bytesToKey } from "../resp/args";
-
-export const BATCH_WRONGTYPE: i32 = -1;
-export const BATCH_OOM: i32 = -2;
-export const BATCH_MALFORMED: i32 = -3;
-export const BATCH_EXHAUSTED: i32 = -4;
-export const BATCH_BUSY: i32 = -5;
+import { BatchResult, BATCH_MAX_ROWS, BATCH_MAX_FIELDS } from "../abi";
 
 const entryArgs = new Args();
 const ids = new ByteBuffer();
@@ -35,46 +30,43 @@ const id = new StreamID();
   return n > <u32>(end - at - 4) ? -1 : <i32>n;
 }
 
-/** Rows per crossing: their IDs (16 bytes each) must fit the scratch region they are written back to. */
-export const BATCH_MAX_ROWS: i32 = 4096;
-
 export function xaddBatch(c: Client, p: usize, len: i32): i32 {
-  if (c.inMulti || c.blocked != null || c.loading) return BATCH_BUSY;
+  if (c.inMulti || c.blocked != null || c.loading) return BatchResult.BUSY;
   let at = 0;
   const keyLen = lengthAt(p, at, len);
-  if (keyLen < 0) return BATCH_MALFORMED;
+  if (keyLen < 0) return BatchResult.MALFORMED;
   const keyPtr = p + <usize>(at + 4);
   at += 4 + keyLen;
-  if (at + 4 > len) return BATCH_MALFORMED;
+  if (at + 4 > len) return BatchResult.MALFORMED;
   const nfields = <i32>load<u32>(p + <usize>at);
   at += 4;
-  if (nfields < 1 || nfields > 4096) return BATCH_MALFORMED;
+  if (nfields < 1 || nfields > BATCH_MAX_FIELDS) return BatchResult.MALFORMED;
   const fieldsAt = at;
   for (let f = 0; f < nfields; f++) {
     const n = lengthAt(p, at, len);
-    if (n < 0) return BATCH_MALFORMED;
+    if (n < 0) return BatchResult.MALFORMED;
     at += 4 + n;
   }
-  if (at + 4 > len) return BATCH_MALFORMED;
+  if (at + 4 > len) return BatchResult.MALFORMED;
   const count = <i32>load<u32>(p + <usize>at);
   at += 4;
-  if (count < 0 || count > BATCH_MAX_ROWS) return BATCH_MALFORMED;
+  if (count < 0 || count > BATCH_MAX_ROWS) return BatchResult.MALFORMED;
   const valuesAt = at;
   // Validate every length before anything is written: a malformed batch changes nothing.
   for (let i = 0; i < count; i++) {
     for (let f = 0; f < nfields; f++) {
       const n = lengthAt(p, at, len);
-      if (n < 0) return BATCH_MALFORMED;
+      if (n < 0) return BatchResult.MALFORMED;
       at += 4 + n;
     }
   }
   if (count == 0) return 0;
   const key = bytesToKey(keyPtr, keyLen);
   const v = c.db.lookup(key);
-  if (v != null && v.type != TYPE_STREAM) return BATCH_WRONGTYPE;
+  if (v != null && v.type != TYPE_STREAM) return BatchResult.WRONGTYPE;
   if ((config.maxmemory > 0 || config.pageBudget > 0) && outOfMemory()) {
     __collect();
-    if (outOfMemory()) return BATCH_OOM;
+    if (outOfMemory()) return BatchResult.OOM;
   }
   let sv: StreamValue;
   if (v == null) { sv = new StreamValue(); c.db.add(key, sv); } else sv = changetype<StreamValue>(v);
@@ -113,7 +105,7 @@ export function xaddBatch(c: Client, p: usize, len: i32): i32 {
     added++;
   }
   E.endUnit();
-  if (added == 0) return BATCH_EXHAUSTED;
+  if (added == 0) return BatchResult.EXHAUSTED;
   addDirty(added);
   signalKey(c.db.id, key);
   memory.copy(p, ids.ptr, <usize>ids.len);

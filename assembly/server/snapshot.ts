@@ -7,8 +7,8 @@ import { StreamIterator } from "../core/stream";
 import { U64_MAX } from "../core/ids";
 import { sortedGroups } from "../core/groups";
 import { BUILD_HASH } from "../build-info";
+import { SNAPSHOT_FORMAT } from "../abi";
 
-export const SNAPSHOT_FORMAT: i32 = 1;
 export const SNAPSHOT_COMMAND = "RIVULET.SNAPSHOT";
 
 export function writeSnapshot(w: CommandWriter): void {

@@ -14,14 +14,7 @@ export class Config {
   queryBufferLimit: i64 = 1073741824;
 }
 
-// Requests for the host (rv_take_requests).
-export const REQ_SAVE: i32 = 1;
-export const REQ_BGSAVE: i32 = 2;
-export const REQ_BGREWRITEAOF: i32 = 4;
-export const REQ_SHUTDOWN: i32 = 8;
-export const REQ_SHUTDOWN_NOSAVE: i32 = 16;
-export const REQ_SHUTDOWN_SAVE: i32 = 32;
-export const REQ_CONFIG_CHANGED: i32 = 64;
+// Requests for the host (rv_take_requests): HostRequest bits (abi.ts).
 export let hostRequests: i32 = 0;
 export function requestHost(bits: i32): void { hostRequests |= bits; }
 export function takeRequests(): i32 { const r = hostRequests; hostRequests = 0; return r; }

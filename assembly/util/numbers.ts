@@ -92,27 +92,62 @@ export function parseIdPart(p: usize, n: i32): bool {
   return parseU64Loose(p, n);
 }
 
-/** Redis string2ld-ish check for simple unsigned memory sizes with units (CONFIG SET maxmemory 100mb). */
+/** Saturating decimal digits p[from..to) into digitsValue (strtoull's overflow: ULLONG_MAX). */
+function saturatingDigits(p: usize, from: i32, to: i32): void {
+  let v: u64 = 0;
+  for (let i = from; i < to; i++) {
+    const d = <u64>(load<u8>(p + <usize>i) - 48);
+    if (v > (0xFFFFFFFFFFFFFFFF - d) / 10) { v = 0xFFFFFFFFFFFFFFFF; break; }
+    v = v * 10 + d;
+  }
+  digitsValue = v;
+}
+
+/**
+ * Redis memtoull (CONFIG SET of a memory setting): decimal digits (none = 0, leading zeros fine)
+ * then an optional unit b, k (1000), kb (1024), m, mb, g, gb in any case; no sign, no spaces. Too many
+ * digits saturate, a unit multiplies with wrap-around, exactly as the C code computes it. Result in
+ * parsedU64.
+ */
 export function parseMemory(p: usize, n: i32): bool {
-  let mul: u64 = 1;
-  let digits = n;
-  if (n >= 2) {
-    const a = lower(load<u8>(p + <usize>(n - 2)));
-    const b = lower(load<u8>(p + <usize>(n - 1)));
-    if (b == 98 /* b */ && (a == 107 || a == 109 || a == 103)) {
-      mul = a == 107 ? 1024 : a == 109 ? 1048576 : 1073741824;
-      digits = n - 2;
-    }
-  }
-  if (digits == n && n >= 1) {
-    const b = lower(load<u8>(p + <usize>(n - 1)));
-    if (b == 107) { mul = 1000; digits = n - 1; }
-    else if (b == 109) { mul = 1000000; digits = n - 1; }
-    else if (b == 103) { mul = 1000000000; digits = n - 1; }
-    else if (b == 98) { digits = n - 1; }
-  }
-  if (!parseI64(p, digits) || parsedI64 < 0) return false;
-  parsedU64 = <u64>parsedI64 * mul;
+  let digits = 0;
+  while (digits < n && load<u8>(p + <usize>digits) >= 48 && load<u8>(p + <usize>digits) <= 57) digits++;
+  if (digits < n && load<u8>(p) == 45) return false;
+  const unitLen = n - digits;
+  let mul: u64 = 0;
+  const u0 = unitLen > 0 ? lower(load<u8>(p + <usize>digits)) : 0;
+  const u1 = unitLen > 1 ? lower(load<u8>(p + <usize>(digits + 1))) : 0;
+  if (unitLen == 0 || (unitLen == 1 && u0 == 98)) mul = 1;
+  else if (unitLen == 1 && u0 == 107) mul = 1000;
+  else if (unitLen == 1 && u0 == 109) mul = 1000000;
+  else if (unitLen == 1 && u0 == 103) mul = 1000000000;
+  else if (unitLen == 2 && u1 == 98 && u0 == 107) mul = 1024;
+  else if (unitLen == 2 && u1 == 98 && u0 == 109) mul = 1048576;
+  else if (unitLen == 2 && u1 == 98 && u0 == 103) mul = 1073741824;
+  if (mul == 0 || digits >= 128) return false;
+  saturatingDigits(p, 0, digits);
+  parsedU64 = digitsValue * mul;
+  return true;
+}
+
+/**
+ * C strtoll on a NUL-terminated token of n bytes: leading whitespace, optional sign, decimal digits
+ * (saturating at the i64 limits). Returns false when bytes remain after the number (`*eptr != 0`);
+ * a token with no digits at all is 0 only when it is empty (strtoll leaves eptr at its start).
+ */
+export function parseStrtoll(p: usize, n: i32): bool {
+  let i = 0;
+  while (i < n && isSpace(load<u8>(p + <usize>i))) i++;
+  let neg = false;
+  if (i < n && (load<u8>(p + <usize>i) == 43 || load<u8>(p + <usize>i) == 45)) { neg = load<u8>(p + <usize>i) == 45; i++; }
+  const from = i;
+  while (i < n && load<u8>(p + <usize>i) >= 48 && load<u8>(p + <usize>i) <= 57) i++;
+  if (i == from) { parsedI64 = 0; return n == 0; }
+  if (i != n) return false;
+  saturatingDigits(p, from, i);
+  const v = digitsValue;
+  if (neg) parsedI64 = v >= 0x8000000000000000 ? <i64>0x8000000000000000 : -<i64>v;
+  else parsedI64 = v > 0x7FFFFFFFFFFFFFFF ? 0x7FFFFFFFFFFFFFFF : <i64>v;
   return true;
 }
 

@@ -5,12 +5,11 @@
  * - scans a file frame by frame in bounded memory (`scanFile`), classifying the end of the file:
  *   clean, a torn last record (an incomplete frame at EOF, a MULTI without EXEC at EOF, or a tail of
  *   NUL bytes left by a crash), or corrupt (invalid RESP with more data after it);
- * - replays it into the engine through a loading connection (`replayFile`), checking every reply:
- *   an error reply means the file does not describe a valid dataset, and start-up stops naming the
- *   offset of the command.
+ * - replays it into the engine through a loading connection (`replayFile`), asking the engine after
+ *   each batch (rv_load_status): an error reply means the file does not describe a valid dataset,
+ *   and start-up stops naming the offset of the command.
  */
 import type { RawEngine } from '../../bindings/raw.js';
-import { replyLength } from '../../bindings/resp.js';
 import { humanBytes, type Logger } from './log.js';
 import type { Storage } from './storage.js';
 
@@ -221,9 +220,9 @@ export interface ReplayOptions {
 }
 
 /**
- * Replays file `name` into the engine through a loading connection. Every reply is checked: an
- * error reply (or an error inside an EXEC reply) throws CorruptFileError naming the command's
- * offset. A torn tail is reported in the result (the caller truncates or refuses).
+ * Replays file `name` into the engine through a loading connection. An error reply (or an error
+ * inside an EXEC reply) throws CorruptFileError naming the command's offset. A torn tail is
+ * reported in the result (the caller truncates or refuses).
  */
 export async function replayFile(raw: RawEngine, storage: Storage, name: string, what: string, opts: ReplayOptions): Promise<ReplayResult> {
   const t0 = Date.now();
@@ -231,8 +230,6 @@ export async function replayFile(raw: RawEngine, storage: Storage, name: string,
   const conn = LOADING_CONN;
   if (raw.open(conn) !== 0) throw new Error('rivulet: the loading connection id is in use');
   raw.setLoading(conn, true);
-  let replies = new Uint8Array(64 << 10);
-  let rlen = 0;
   let lastLog = Date.now();
   const progressMs = opts.progressMs ?? 1000;
   const clock = opts.clock ?? Date.now;
@@ -245,27 +242,15 @@ export async function replayFile(raw: RawEngine, storage: Storage, name: string,
         const from = frames[0].start;
         const to = frames[frames.length - 1].end;
         raw.feedBytes(conn, buf.subarray(from, to), clock());
-        // collect the replies of this batch
-        rlen = 0;
-        let n: number;
-        while ((n = raw.read(conn)) > 0) {
-          if (rlen + n > replies.length) {
-            const bigger = new Uint8Array(Math.max(replies.length * 2, rlen + n));
-            bigger.set(replies.subarray(0, rlen));
-            replies = bigger;
-          }
-          replies.set(raw.scratch().subarray(0, n), rlen);
-          rlen += n;
-        }
-        let p = 0;
-        for (const f of frames) {
-          const l = p < rlen ? replyLength(replies, p, rlen) : -1;
-          if (l < 0) throw new CorruptFileError(path, base + f.start, `no reply to the command (${describe(buf, f)})`, base + f.start);
-          const err = errorIn(replies, p, p + l);
-          if (err !== null) {
-            throw new CorruptFileError(path, base + f.start, `replaying ${describe(buf, f)} failed: ${err}`, base + f.start);
-          }
-          p += l;
+        // the engine drops a loading connection's replies and reports its errors (rv_load_status)
+        const st = raw.loadStatus(conn)!;
+        const failed = st.firstErrorAt >= 0;
+        const at = failed ? st.firstErrorAt : st.protocolErrorAt;
+        if (at >= 0) {
+          const f = frames.find((x) => base + x.start === at);
+          const what = f ? describe(buf, f) : 'the command';
+          const why = failed ? st.errorText : st.protocolErrorText;
+          throw new CorruptFileError(path, at, `replaying ${what} failed: ${why}`, at);
         }
       },
       (done, size, commands) => {
@@ -281,24 +266,6 @@ export async function replayFile(raw: RawEngine, storage: Storage, name: string,
     raw.setLoading(conn, false);
     raw.close(conn);
   }
-}
-
-/** The error text if the reply at [p, e) is an error, or an array (EXEC) holding one at top level. */
-function errorIn(buf: Uint8Array, p: number, e: number): string | null {
-  const t = buf[p];
-  if (t === 45 /* - */ || t === 33 /* ! */) return new TextDecoder().decode(buf.subarray(p + 1, Math.min(e, p + 300))).trim();
-  if (t === STAR) {
-    const n = readNumber(buf, p + 1, e, 'array length');
-    if (!n) return null;
-    let q = n[1];
-    for (let k = 0; k < n[0] && q < e; k++) {
-      const l = replyLength(buf, q, e);
-      if (l < 0) break;
-      if (buf[q] === 45) return new TextDecoder().decode(buf.subarray(q + 1, Math.min(q + l, q + 300))).trim() + ' (inside EXEC)';
-      q += l;
-    }
-  }
-  return null;
 }
 
 /** Short printable form of a command frame for messages. */

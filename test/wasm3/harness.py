@@ -15,39 +15,21 @@ No third-party code; only the `wasm3` module from pywasm3.
 from __future__ import annotations
 
 import os
+import struct
+import sys
 import time
 from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 import wasm3
 
-# status bits returned by rv_feed
-OUTPUT = 1
-CLOSE = 2
-BLOCKED = 4
-OTHERS_READY = 8
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from abi_constants import EXPORTS, FeedStatus, LoadStatus, BuildInfo, DatasetStats  # generated from assembly/abi.ts
 
-# signatures from docs/ABI.md: name -> (arg types, ret types) using wasm3 type ids
-# (1 = i32, 2 = i64, 3 = f32, 4 = f64)
-I32, I64, F32, F64 = 1, 2, 3, 4
-ABI_EXPORTS = {
-    "rv_scratch_ptr": ((), (I32,)),
-    "rv_scratch_cap": ((), (I32,)),
-    "rv_open": ((I32,), (I32,)),
-    "rv_close": ((I32,), ()),
-    "rv_feed": ((I32, I32, F64), (I32,)),
-    "rv_read": ((I32,), (I32,)),
-    "rv_ready_next": ((), (I32,)),
-    "rv_tick": ((F64,), (I32,)),
-    "rv_next_deadline": ((), (F64,)),
-    "rv_unblock": ((I32, I32), (I32,)),
-    "rv_set_page_budget": ((I32,), (I32,)),
-    "rv_used_memory": ((), (F64,)),
-}
-
-# used when the module has them
-OPTIONAL_EXPORTS = {
-    "rv_status": ((I32,), (I32,)),
-}
+# status bits returned by rv_feed (names kept for the scripts that import them from here)
+OUTPUT = FeedStatus.OUTPUT
+CLOSE = FeedStatus.CLOSE
+BLOCKED = FeedStatus.BLOCKED
+OTHERS_READY = FeedStatus.OTHERS_READY
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEFAULT_WASM = os.environ.get("RIVULET_WASM", os.path.join(ROOT, "build", "rivulet.wasm"))
@@ -178,13 +160,12 @@ class Engine:
         self.abort_message: Optional[str] = None
         self.mod.link_function("env", "abort", "v(iiii)", self._abort)
         self.fn = {}
-        for name in ABI_EXPORTS:
-            self.fn[name] = self.rt.find_function(name)
-        for name in OPTIONAL_EXPORTS:  # later ABI additions the harness uses when present
-            try:
-                self.fn[name] = self.rt.find_function(name)
-            except RuntimeError:
-                pass
+        for name, (_, params, results) in EXPORTS.items():  # every export is required
+            f = self.rt.find_function(name)
+            if tuple(f.arg_types) != params or tuple(f.ret_types) != results:
+                raise RuntimeError("%s: signature %r -> %r, the ABI says %r -> %r"
+                                   % (name, f.arg_types, f.ret_types, params, results))
+            self.fn[name] = f
         self.clock = clock or Clock()
         self.scratch = self.fn["rv_scratch_ptr"]()
         self.cap = self.fn["rv_scratch_cap"]()
@@ -282,6 +263,55 @@ class Engine:
     def memory_pages(self) -> int:
         return len(self.mem()) // 65536
 
+    def status(self, conn: int) -> int:
+        return self._call("rv_status", conn)
+
+    def set_loading(self, conn: int, on: bool) -> None:
+        self._call("rv_set_loading", conn, 1 if on else 0)
+
+    def set_internal(self, conn: int) -> None:
+        self._call("rv_set_internal", conn)
+
+    def _scratch_bytes(self, n: int) -> bytes:
+        mem = self.mem()
+        b = bytes(mem[self.scratch:self.scratch + n])
+        del mem
+        return b
+
+    def load_status(self, conn: int) -> Optional[dict]:
+        """rv_load_status as a dict of the LoadStatus fields plus error_text / protocol_error_text."""
+        n = self._call("rv_load_status", conn)
+        if n < 0:
+            return None
+        raw = self._scratch_bytes(n)
+        r = dict(zip(LoadStatus.FIELDS, struct.unpack_from(LoadStatus.STRUCT, raw)))
+        at = LoadStatus.SIZE
+        r["error_text"] = raw[at:at + r["errorLen"]]
+        r["protocol_error_text"] = raw[at + r["errorLen"]:at + r["errorLen"] + r["protocolErrorLen"]]
+        return r
+
+    def build_info(self) -> Tuple[int, str]:
+        """rv_build_info: (snapshot format, build hash)."""
+        n = self._call("rv_build_info")
+        raw = self._scratch_bytes(n)
+        fmt, hash_len = struct.unpack_from(BuildInfo.STRUCT, raw)
+        return fmt, raw[BuildInfo.SIZE:BuildInfo.SIZE + hash_len].decode("ascii")
+
+    def auth_required(self) -> bool:
+        return self._call("rv_auth_required") == 1
+
+    def dataset_stats(self) -> dict:
+        n = self._call("rv_dataset_stats")
+        return dict(zip(DatasetStats.FIELDS, struct.unpack_from(DatasetStats.STRUCT, self._scratch_bytes(n))))
+
+    def config_get(self, name: str) -> Optional[bytes]:
+        data = name.encode()
+        mem = self.mem()
+        mem[self.scratch:self.scratch + len(data)] = data
+        del mem
+        n = self._call("rv_config_get", len(data))
+        return None if n < 0 else self._scratch_bytes(min(n, self.cap))
+
     # -- connection layer
     def connect(self) -> "Conn":
         cid = self._next_conn
@@ -302,7 +332,7 @@ class Engine:
             data = self.read(cid)
             if c is not None:
                 c._receive(data)
-                if "rv_status" in self.fn and self._call("rv_status", cid) & CLOSE:
+                if self._call("rv_status", cid) & CLOSE:
                     c.closed = True
 
     def advance_time(self) -> bool:

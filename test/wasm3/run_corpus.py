@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Run the conformance corpus (test/conformance/expected.json) against build/rivulet.wasm under
-pywasm3 (wasm3 v0.5.0), plus wasm3-only checks: OOM under a fixed page budget, protocol errors.
+pywasm3 (wasm3 v0.5.0), plus wasm3-only checks: OOM under a fixed page budget, protocol errors, and
+the facts the engine reports to hosts (rv_load_status, rv_build_info, rv_auth_required,
+rv_dataset_stats, rv_config_get).
 
     python3 test/wasm3/run_corpus.py [--wasm PATH] [--corpus PATH] [--only SUBSTR] [--max-fail N]
-                                     [--skip-corpus] [--skip-newer] [--skip-oom] [--skip-protocol] [-v]
+                                     [--skip-corpus] [--skip-newer] [--skip-oom] [--skip-protocol]
+                                     [--skip-facts] [-v]
 
 Also runs test/conformance/cases-newer/*.txt (hand-written expectations for newer-Redis behaviour).
 
@@ -26,6 +29,7 @@ from typing import Any, Dict, List, Optional
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import CLOSE, Engine, EngineAbort, encode, split_replies, to_redis_cli  # noqa: E402
+from abi_constants import SNAPSHOT_FORMAT  # noqa: E402
 
 ROOT = harness.ROOT
 DEFAULT_CORPUS = os.path.join(ROOT, "test", "conformance", "expected.json")
@@ -485,6 +489,132 @@ def check_protocol(wasm: bytes) -> List[str]:
     return errs
 
 
+# ----------------------------------------------------------------------------- engine facts
+
+FACTS_GOOD = b"".join([
+    encode(["XADD", "s", "1-1", "f", "v"]),
+    encode(["SELECT", "3"]),
+    encode(["XADD", "t", "5-0", "a", "b"]),
+    encode(["MULTI"]),
+    encode(["XADD", "t", "6-0", "a", "b"]),
+    encode(["EXEC"]),
+    encode(["XREAD", "BLOCK", "0", "STREAMS", "t", "$"]),
+    encode(["SELECT", "0"]),
+    encode(["SET", "k", "x" * 3000]),
+])
+
+
+def _load(eng: Engine, data: bytes, chunk: int):
+    c = eng.connect()
+    eng.set_loading(c.id, True)
+    st = 0
+    for at in range(0, len(data), chunk):
+        st |= eng.feed(c.id, data[at:at + chunk])
+    out = eng.read(c.id)
+    r = eng.load_status(c.id)
+    return c, st, out, r
+
+
+def check_facts(wasm: bytes) -> List[str]:
+    """rv_load_status, rv_build_info, rv_auth_required, rv_dataset_stats, rv_config_get under wasm3."""
+    errs: List[str] = []
+
+    def expect(what: str, got, want) -> None:
+        if got != want:
+            errs.append("%s: got %r, want %r" % (what, got, want))
+
+    # a clean file, in several chunkings: the same record, no output, nothing blocked
+    records = []
+    for chunk in (1, 7, 100, 65536):
+        eng = Engine(wasm)
+        c, st, out, r = _load(eng, FACTS_GOOD, chunk)
+        expect("clean load output (chunk %d)" % chunk, out, b"")
+        expect("clean load status bits (chunk %d)" % chunk, st & (harness.OUTPUT | harness.BLOCKED), 0)
+        records.append(r)
+    r = records[0]
+    for k, want in (("consumed", len(FACTS_GOOD)), ("commands", 9), ("pending", 0), ("errors", 0), ("firstErrorAt", -1),
+                    ("protocolErrorAt", -1), ("nulTail", 0), ("inMulti", 0), ("multiStart", -1)):
+        expect("clean load %s" % k, r[k], want)
+    for other in records[1:]:
+        expect("record independent of chunking", other, r)
+
+    # torn tails
+    tail = b"*3\r\n$4\r\nXLEN\r\n$1\r\ns"
+    _, _, _, r = _load(Engine(wasm), FACTS_GOOD + tail, 50)
+    expect("incomplete tail", (r["consumed"], r["pending"], r["protocolErrorAt"]), (len(FACTS_GOOD), len(tail), -1))
+    multi = encode(["MULTI"]) + encode(["XADD", "s", "9-9", "f", "v"])
+    _, _, _, r = _load(Engine(wasm), FACTS_GOOD + multi, 50)
+    expect("MULTI without EXEC", (r["inMulti"], r["multiStart"], r["errors"]), (1, len(FACTS_GOOD), 0))
+    _, _, _, r = _load(Engine(wasm), FACTS_GOOD + bytes(3000), 999)
+    expect("NUL tail", (r["nulTail"], r["consumed"], r["protocolErrorAt"]), (3000, len(FACTS_GOOD), -1))
+
+    # a corrupt middle, and NUL bytes followed by data
+    at = FACTS_GOOD.index(b"*5\r\n$4\r\nXADD\r\n$1\r\nt")
+    bad = FACTS_GOOD[:at] + b"!" + FACTS_GOOD[at + 1:]
+    eng = Engine(wasm)
+    c, st, _, r = _load(eng, bad, 64)
+    expect("corrupt middle", (r["protocolErrorAt"], r["protocol_error_text"], r["consumed"]),
+           (at, b"Protocol error: expected '*', got '!'", at))
+    expect("corrupt middle closes", bool(st & CLOSE), True)
+    d = eng.connect()
+    d.call("SELECT", "3")
+    expect("nothing ran after the corruption", d.call("EXISTS", "t"), b":0\r\n")
+    _, _, _, r = _load(Engine(wasm), FACTS_GOOD + bytes(10) + FACTS_GOOD, 64)
+    expect("NULs then data", (r["protocolErrorAt"], r["protocol_error_text"]),
+           (len(FACTS_GOOD), b"Protocol error: NUL bytes followed by more data"))
+
+    # failing commands: counted, the first reported, the replay goes on
+    failing = encode(["XADD", "s", "1-0", "f", "v"])
+    after = encode(["XADD", "s", "3-1", "f", "v"])
+    eng = Engine(wasm)
+    _, _, _, r = _load(eng, FACTS_GOOD + failing + failing + after, 64)
+    expect("failing commands", (r["errors"], r["firstErrorAt"], r["error_text"], r["consumed"]),
+           (2, len(FACTS_GOOD), b"ERR The ID specified in XADD is equal or smaller than the target stream top item",
+            len(FACTS_GOOD) + 2 * len(failing) + len(after)))
+    d = eng.connect()
+    expect("replay went on", d.call("XLEN", "s"), b":2\r\n")
+
+    # build info: the snapshot header's format and hash
+    eng = Engine(wasm)
+    fmt, build = eng.build_info()
+    expect("build info format", fmt, SNAPSHOT_FORMAT)
+    n = eng._call("rv_snapshot")
+    snap = b""
+    while True:
+        k = eng._call("rv_snapshot_read")
+        if k <= 0:
+            break
+        snap += eng._scratch_bytes(k)
+    expect("snapshot size", len(snap), n)
+    expect("build info hash", snap.startswith(encode(["RIVULET.SNAPSHOT", str(fmt), build])), True)
+
+    # auth required, as a new connection sees it
+    c = eng.connect()
+    expect("no password", eng.auth_required(), False)
+    c.call("CONFIG", "SET", "requirepass", "pw")
+    expect("password set", eng.auth_required(), True)
+    expect("a new connection needs AUTH", eng.connect().call("PING").startswith(b"-NOAUTH"), True)
+    c.call("CONFIG", "SET", "requirepass", "")
+    expect("password cleared", eng.auth_required(), False)
+
+    # dataset stats of a known dataset (an emptied stream is still a key)
+    for db, cmds in ((0, [["XADD", "a", "*", "f", "v"], ["XADD", "a", "*", "f", "v"], ["SET", "b", "1"]]),
+                     (5, [["XADD", "c", "*", "f", "v"], ["XADD", "d", "MAXLEN", "0", "*", "f", "v"]]), (15, [["SET", "e", "x"]])):
+        c.call("SELECT", str(db))
+        for x in cmds:
+            c.call(*x)
+    expect("dataset stats", eng.dataset_stats(), {"keys": 5, "streamKeys": 3, "streamEntries": 3})
+
+    # rv_config_get: what CONFIG GET shows, any case; None for unknown
+    c.call("CONFIG", "SET", "maxmemory", "64mb", "save", "3600 1")
+    for name in ("maxmemory", "save", "MAXMEMORY", "appendfsync", "tcp-backlog"):
+        expect("rv_config_get %s" % name, eng.config_get(name), parse_flat(c.call("CONFIG", "GET", name))[1])
+    expect("rv_config_get unknown", eng.config_get("nosuch"), None)
+
+    print("facts: load status, build info, auth, dataset stats and config checked")
+    return errs
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -500,6 +630,7 @@ def main() -> int:
     ap.add_argument("--skip-newer", action="store_true", help="skip test/conformance/cases-newer/*.txt")
     ap.add_argument("--skip-oom", action="store_true")
     ap.add_argument("--skip-protocol", action="store_true")
+    ap.add_argument("--skip-facts", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -527,6 +658,8 @@ def main() -> int:
             checks.append(("oom", lambda extra=extra: check_oom(wasm, extra)))
     if not a.skip_protocol:
         checks.append(("protocol", lambda: check_protocol(wasm)))
+    if not a.skip_facts:
+        checks.append(("facts", lambda: check_facts(wasm)))
     for title, fn in checks:
         try:
             errs = fn()
