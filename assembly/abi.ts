@@ -229,7 +229,7 @@ export type rv_build_info = () => i32;
 export type rv_auth_required = () => i32;
 /** Writes the DatasetStats record into scratch; returns its byte length. */
 export type rv_dataset_stats = () => i32;
-/** Scratch holds a setting name (`len` bytes, any case); its value (as CONFIG GET shows it) replaces it in scratch. Returns the value's length, or -1 for an unknown name. */
+/** Scratch holds a setting name (`len` bytes, any case); its value (as CONFIG GET shows it) replaces it in scratch. Returns the value's length (only its first SCRATCH_CAP bytes are written when it is longer), or -1 for an unknown name. */
 export type rv_config_get = (len: i32) => i32;
 
 // @section fastpath Typed fast paths

@@ -208,7 +208,7 @@ export interface RivuletExports {
   rv_auth_required(): number;
   /** Writes the DatasetStats record into scratch; returns its byte length. */
   rv_dataset_stats(): number;
-  /** Scratch holds a setting name (`len` bytes, any case); its value (as CONFIG GET shows it) replaces it in scratch. Returns the value's length, or -1 for an unknown name. */
+  /** Scratch holds a setting name (`len` bytes, any case); its value (as CONFIG GET shows it) replaces it in scratch. Returns the value's length (only its first SCRATCH_CAP bytes are written when it is longer), or -1 for an unknown name. */
   rv_config_get(len: number): number;
   /** XADD `*` of many entries sharing one field list, without RESP. Scratch holds `u32 keyLen, key, u32 nfields, nfields × (u32 len, name), u32 count, count × nfields × (u32 len, value)` (little-endian), count ≤ BATCH_MAX_ROWS, nfields ≤ BATCH_MAX_FIELDS. Returns the number added (their IDs are then in scratch as `count × (u64 ms, u64 seq)`) or a BatchResult. Same stream rules, wake-ups, dirty counter and effects as XADD. */
   rv_xadd_batch(conn: number, len: number, now: number): number;

@@ -47,14 +47,17 @@ export {
   type XPendingRangeOptions,
   type XReadGroupOptions,
 } from './groups.js';
-export { RawEngine } from './raw.js';
+export { RawEngine, type LoadReport, type EngineBuildInfo } from './raw.js';
 export {
   FeedStatus,
+  HostRequest,
+  BatchResult,
   UNBLOCK_TIMEOUT,
   UNBLOCK_ERROR,
   EXPORT_NAMES,
   EngineAbortError,
   type RivuletExports,
+  type DatasetStats,
 } from './abi.js';
 export { AbortError, ConnectionClosedError, EngineClosedError } from './errors.js';
 export { type WasmSource } from './loader.js';

@@ -33,7 +33,9 @@ const CRON_MS = 100;
 /** Engine settings applied with CONFIG SET at start (requirepass last, after loading). */
 const ENGINE_SETTINGS = ['stream-node-max-bytes', 'stream-node-max-entries', 'maxmemory', 'maxmemory-policy', 'proto-max-bulk-len', 'client-query-buffer-limit'];
 /** Host settings the engine also shows (CONFIG GET) and reports changes of (CONFIG SET). */
-const MIRRORED = ['appendonly', 'appendfsync', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'save', 'dbfilename', 'dir', 'port', 'bind', 'protected-mode', 'maxclients', 'timeout', 'tcp-keepalive'];
+const MIRRORED = ['appendonly', 'appendfsync', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'save', 'dbfilename', 'dir', 'port', 'bind', 'protected-mode', 'maxclients', 'timeout', 'tcp-keepalive',
+  // immutable for clients (as in Redis); mirrored so that CONFIG GET shows what the server runs with
+  'tcp-backlog', 'appendfilename', 'aof-load-truncated', 'loglevel', 'logfile', 'pidfile', 'databases'];
 
 interface Client {
   id: number;

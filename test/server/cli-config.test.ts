@@ -135,7 +135,7 @@ describe('rivulet CLI', () => {
     const cwd = tempDir();
     writeFileSync(
       join(cwd, 'rivulet.conf'),
-      ['port 0', 'requirepass "hunter2"', 'maxmemory 64mb', 'stream-node-max-entries 7', 'appendfsync always', 'maxclients 50'].join('\n'),
+      ['port 0', 'requirepass "hunter2"', 'maxmemory 64mb', 'stream-node-max-entries 7', 'appendfsync always', 'maxclients 50', 'tcp-backlog 128', 'loglevel verbose'].join('\n'),
     );
     const srv = await startRivulet({ rawArgs: ['serve', '--config', 'rivulet.conf', '--stream-node-max-entries', '5'], cwd, dir: cwd });
     expect(srv.output()).toContain(`Data directory: ${join(cwd, 'data')}`);
@@ -155,6 +155,12 @@ describe('rivulet CLI', () => {
     expect(await get('maxclients')).toBe('50');
     expect(await get('dir')).toBe(join(cwd, 'data'));
     expect(await get('port')).toBe(String(srv.port));
+    // settings Redis makes immutable show what the server started with, and clients cannot change them
+    expect(await get('tcp-backlog')).toBe('128');
+    expect(await get('loglevel')).toBe('verbose');
+    expect(text(await c.send(['CONFIG', 'SET', 'tcp-backlog', '5']))).toBe(
+      "-ERR CONFIG SET failed (possibly related to argument 'tcp-backlog') - can't set immutable config\r\n",
+    );
     // stream-node-max-entries really splits nodes: 11 entries → 3 nodes of ≤ 5
     for (let i = 1; i <= 11; i++) await c.send(['XADD', 'nodes', `${i}-1`, 'f', 'v']);
     expect(text(await c.send(['XINFO', 'STREAM', 'nodes']))).toContain('$15\r\nradix-tree-keys\r\n:3\r\n');

@@ -242,7 +242,7 @@ RV_ABI_STATIC_ASSERT(offsetof(rv_dataset_stats_t, stream_entries) == 16, "rv_dat
  *   int32_t rv_dataset_stats(void);
  *       Writes the DatasetStats record into scratch; returns its byte length.
  *   int32_t rv_config_get(int32_t len);
- *       Scratch holds a setting name (`len` bytes, any case); its value (as CONFIG GET shows it) replaces it in scratch. Returns the value's length, or -1 for an unknown name.
+ *       Scratch holds a setting name (`len` bytes, any case); its value (as CONFIG GET shows it) replaces it in scratch. Returns the value's length (only its first SCRATCH_CAP bytes are written when it is longer), or -1 for an unknown name.
  *
  * Typed fast paths
  *   int32_t rv_xadd_batch(int32_t conn, int32_t len, double now);
