@@ -3,7 +3,7 @@
 // immutable and protected settings, several pairs at once), the values CONFIG GET shows afterwards,
 // the defaults, and — for the host's internal connection, which may set what Redis only takes from
 // its config file — the validation texts redis-server prints when it refuses a config file.
-// Also: every setting `rivulet serve` knows (hosts/node/config.ts) is one the engine has, with every
+// Also: every setting `rivulet serve` knows (hosts/shared/settings.ts) is one the engine has, with every
 // value form it accepts.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawEngine } from '../bindings/raw.ts';
 import { HostRequest } from '../bindings/abi.ts';
 import { decodeReply, encodeCommand } from '../bindings/resp.ts';
-import { SETTINGS } from '../hosts/node/config.ts';
+import { SETTINGS } from '../hosts/shared/settings.ts';
 import { startRedis, type RedisHandle } from './support/redis-server.ts';
 import { connectRaw, type RawClient } from './support/raw-client.ts';
 
@@ -269,7 +269,7 @@ describe('the host learns of changes and reads values', () => {
   });
 });
 
-describe('hosts/node/config.ts settings all live in the engine', () => {
+describe('hosts/shared/settings.ts settings all live in the engine', () => {
   it('every setting rivulet serve knows exists, and takes its default and value forms', () => {
     for (const def of SETTINGS) {
       expect(raw.configGet(def.name), `${def.name} is not an engine setting`).not.toBeNull();

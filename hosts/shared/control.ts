@@ -71,5 +71,5 @@ export class ControlConnection {
 
 /** `rv_set_internal`: the connection is the host's own (hidden, unkillable, no AUTH). */
 export function setInternal(raw: RawEngine, conn: number): void {
-  (raw.exports as unknown as { rv_set_internal(conn: number): void }).rv_set_internal(conn);
+  raw.setInternal(conn);
 }

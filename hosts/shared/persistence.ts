@@ -10,6 +10,7 @@
  * put in place by an atomic replace when complete and removed at start when left over.
  */
 import { decodeReply, encodeCommand, type RespValue } from '../../bindings/resp.js';
+import { HostRequest } from '../../bindings/abi.gen.js';
 import type { Durability, HostLoop } from '../../bindings/loop.js';
 import { AppendOnlyFile, type FsyncPolicy } from './aof.js';
 import { setInternal } from './control.js';
@@ -18,14 +19,14 @@ import { CorruptFileError, LOADING_CONN, replayFile, type ReplayResult } from '.
 import { isTempName, SnapshotJob, tempName, type JobKind } from './snapshot-job.js';
 import type { Storage, StorageLock, Awaitable } from './storage.js';
 
-/** rv_take_requests bits (docs/ABI.md). */
-export const REQ_SAVE = 1;
-export const REQ_BGSAVE = 2;
-export const REQ_BGREWRITEAOF = 4;
-export const REQ_SHUTDOWN = 8;
-export const REQ_SHUTDOWN_NOSAVE = 16;
-export const REQ_SHUTDOWN_SAVE = 32;
-export const REQ_CONFIG_CHANGED = 64;
+/** rv_take_requests bits (generated from assembly/abi.ts). */
+export const REQ_SAVE = HostRequest.SAVE;
+export const REQ_BGSAVE = HostRequest.BGSAVE;
+export const REQ_BGREWRITEAOF = HostRequest.BGREWRITEAOF;
+export const REQ_SHUTDOWN = HostRequest.SHUTDOWN;
+export const REQ_SHUTDOWN_NOSAVE = HostRequest.SHUTDOWN_NOSAVE;
+export const REQ_SHUTDOWN_SAVE = HostRequest.SHUTDOWN_SAVE;
+export const REQ_CONFIG_CHANGED = HostRequest.CONFIG_CHANGED;
 
 export interface PersistenceSettings {
   appendonly: boolean;
