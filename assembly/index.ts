@@ -3,7 +3,7 @@
 // it with memcpy.
 import { Client } from "./server/client";
 import { clients, dbs, config, setNow, nowMs, takeRequests } from "./server/state";
-import { SCRATCH_CAP, FeedStatus, HostRequest, UnblockMode, BatchResult } from "./abi";
+import { SCRATCH_CAP, SNAPSHOT_FORMAT, FeedStatus, HostRequest, UnblockMode, BatchResult, BuildInfo, DatasetStats } from "./abi";
 import { setHostInfo, countConnection, uncountConnection } from "./commands/server";
 import { bytesToKey } from "./resp/args";
 import { processInput, drainResumed } from "./server/dispatch";
@@ -21,7 +21,6 @@ import { serveBlockedAfterWrite } from "./server/dispatch";
 import { beginLoading, loadInput, loadOverflow, writeLoadStatus } from "./server/loading";
 import { BUILD_HASH } from "./build-info";
 import { settingValue } from "./commands/config";
-import { SNAPSHOT_FORMAT, BuildInfo, DatasetStats } from "./abi";
 import { DB_COUNT, TYPE_STREAM, StreamValue } from "./core/keyspace";
 
 const SCRATCH: usize = memory.data(SCRATCH_CAP, 16);

@@ -382,7 +382,13 @@ export function stale(root = ROOT) {
 }
 
 function main() {
-  const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } }, strict: true });
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { check: { type: 'boolean', default: false } }, strict: true }));
+  } catch (e) {
+    console.error(`gen-abi: ${e.message} (usage: node scripts/gen-abi.mjs [--check])`);
+    process.exit(2);
+  }
   if (values.check) {
     const bad = stale();
     if (bad.length) {

@@ -162,6 +162,16 @@ describe('CONFIG SET / GET against redis-server', () => {
     }
   });
 
+  it('INFO shows maxmemory as Redis does, huge values included', async () => {
+    const lines = (info: string) => info.split('\r\n').filter((l) => /^maxmemory(_human)?:/.test(l));
+    for (const v of ['64mb', '2048gb', '3000tb', '5000pb', '18446744073709550592', '9223372036854775808', '0']) {
+      await both(['CONFIG', 'SET', 'maxmemory', v]);
+      const info = await both(['INFO', 'memory']);
+      expect(lines(info.engine), `maxmemory ${v}`).toEqual(lines(info.redis));
+      expect(lines(info.engine).length).toBe(2);
+    }
+  });
+
   it('CONFIG GET: names as typed, patterns, unknown names, repeats', async () => {
     for (const args of [['TIMEOUT'], ['nosuch'], ['timeout', 'TIMEOUT'], ['max*'], ['*-max-*'], ['appendf*'], ['save', 'sav?'], ['[tp]ort']]) {
       const get = await both(['CONFIG', 'GET', ...args]);

@@ -251,10 +251,9 @@ function apply(s: Setting): void {
   const v = s.value;
   if (s.name == "stream-node-max-entries") config.streamNodeMaxEntries = I64.parseInt(v);
   else if (s.name == "stream-node-max-bytes") config.streamNodeMaxBytes = I64.parseInt(v);
-  else if (s.name == "maxmemory") {
-    const m = U64.parseInt(v);
-    config.maxmemory = m > <u64>LLONG_MAX ? LLONG_MAX : <i64>m;
-  } else if (s.name == "maxmemory-policy") config.maxmemoryPolicy = v;
+  // an unsigned long long in Redis; above 2^63 it reads as negative (no limit, and INFO's %lld)
+  else if (s.name == "maxmemory") config.maxmemory = <i64>U64.parseInt(v);
+  else if (s.name == "maxmemory-policy") config.maxmemoryPolicy = v;
   else if (s.name == "requirepass") { config.requirepass = v; requestHost(HostRequest.CONFIG_CHANGED); }
   else if (s.name == "proto-max-bulk-len") setProtoMaxBulkLen(I64.parseInt(v));
   else if (s.name == "client-query-buffer-limit") config.queryBufferLimit = I64.parseInt(v);

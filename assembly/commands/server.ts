@@ -46,12 +46,17 @@ export function countConnection(): void { totalConnections++; }
 export function uncountConnection(): void { totalConnections--; }
 let peakMemory: i64 = 0;
 
+/** Redis bytesToHuman (the value as an unsigned long long). */
 function human(bytes: i64): string {
-  const b = <f64>bytes;
-  if (b < 1024) return bytes.toString() + "B";
-  if (b < 1048576) return fixed2(b / 1024) + "K";
-  if (b < 1073741824) return fixed2(b / 1048576) + "M";
-  return fixed2(b / 1073741824) + "G";
+  const n = <u64>bytes;
+  const b = <f64>n;
+  if (n < 1024) return n.toString() + "B";
+  if (n < 1048576) return fixed2(b / 1024) + "K";
+  if (n < 1073741824) return fixed2(b / 1048576) + "M";
+  if (n < 1099511627776) return fixed2(b / 1073741824) + "G";
+  if (n < 1125899906842624) return fixed2(b / 1099511627776) + "T";
+  if (n < 1152921504606846976) return fixed2(b / 1125899906842624) + "P";
+  return n.toString() + "B";
 }
 
 function fixed2(v: f64): string {
