@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { RawEngine } from '../bindings/raw.ts';
-import { EXPORT_NAMES, FeedStatus, LOAD_ERROR_TEXT_MAX, LOAD_STATUS_SIZE, SNAPSHOT_FORMAT } from '../bindings/abi.ts';
+import { BUILD_INFO_SIZE, DATASET_STATS_SIZE, EXPORT_NAMES, FeedStatus, LOAD_ERROR_TEXT_MAX, LOAD_STATUS_SIZE, SNAPSHOT_FORMAT } from '../bindings/abi.ts';
 import { decodeReply, encodeCommand } from '../bindings/resp.ts';
 
 const wasm = await WebAssembly.compile(readFileSync(new URL('../build/rivulet.wasm', import.meta.url)));
@@ -185,6 +185,9 @@ describe('rv_build_info, rv_auth_required, rv_dataset_stats', () => {
     expect(info.snapshotFormat).toBe(SNAPSHOT_FORMAT);
     const hash = /BUILD_HASH = "([0-9a-f]+)"/.exec(readFileSync(new URL('../assembly/build-info.ts', import.meta.url), 'utf8'))![1];
     expect(info.hash).toBe(hash);
+    // the records' sizes as the engine lays them out (offsetof) equal the table's
+    expect(raw.exports.rv_build_info()).toBe(BUILD_INFO_SIZE + hash.length);
+    expect(raw.exports.rv_dataset_stats()).toBe(DATASET_STATS_SIZE);
     const snap = raw.readSnapshot();
     const head = decodeReply(snap, 0, snap.length)!.value as string[];
     expect(head.map(String)).toEqual(['RIVULET.SNAPSHOT', String(SNAPSHOT_FORMAT), hash]);
