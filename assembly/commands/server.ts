@@ -13,7 +13,7 @@ import { usedMemory } from "../util/memory";
 import { DB_COUNT } from "../core/keyspace";
 import { parseIntArg, argInt, syntaxError } from "./common";
 import { REDIS_VERSION } from "./connection";
-import { setResetStatHook } from "./config";
+import { setResetStatHook, settingValue } from "./config";
 import { compareBytes } from "../core/groups";
 
 export const RIVULET_VERSION = "0.1.0";
@@ -110,6 +110,7 @@ export function infoCommand(c: Client, a: Args): void {
   if (wants(a, "clients", true)) {
     w.section("Clients", "clients");
     w.line("connected_clients:" + visibleClients().length.toString());
+    w.line("maxclients:" + settingValue("maxclients")!);
     w.line("blocked_clients:" + blockedClients.toString());
     w.line("tracking_clients:0");
     w.line("clients_in_timeout_table:" + blockedClients.toString());

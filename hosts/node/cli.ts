@@ -8,7 +8,7 @@ import { readFileSync, existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawEngine } from '../../bindings/raw.js';
-import { parseArgv, loadOptions, helpText, ConfigError, type ConfigFiles } from '../shared/settings.js';
+import { parseArgv, loadConfiguration, helpText, ConfigError, type ConfigFiles } from '../shared/settings.js';
 import { checkAof } from '../shared/check-aof.js';
 import { FileStorage } from './fs-storage.js';
 import { RivuletServer, nodeLogger } from './server.js';
@@ -23,19 +23,10 @@ export const configFiles: ConfigFiles = {
 /** Set by scripts/build-server.mjs (esbuild define); absent when run from source. */
 declare const __RIVULET_VERSION__: string | undefined;
 
+/** The package version: defined by the server bundle, read from package.json when run from source. */
 export function packageVersion(): string {
   if (typeof __RIVULET_VERSION__ === 'string') return __RIVULET_VERSION__;
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const p of [resolve(here, '../../package.json'), resolve(here, '../package.json')]) {
-    if (!existsSync(p)) continue;
-    try {
-      const pkg = JSON.parse(readFileSync(p, 'utf8'));
-      if (pkg.name === 'rivulet' && pkg.version) return String(pkg.version);
-    } catch {
-      /* ignore */
-    }
-  }
-  return '0.0.0';
+  return String(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -62,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let opts;
   try {
-    opts = loadOptions(cmd, configFiles, (p) => resolve(process.cwd(), p));
+    opts = loadConfiguration(cmd, configFiles, (p) => resolve(process.cwd(), p));
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`\n${e.message}\n`);
@@ -77,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
   const onSignal = (sig: string) => {
     signals++;
     if (!server) {
-      nodeLogger('notice', opts.logfile).warn(`Received ${sig} during start-up, exiting now.`);
+      nodeLogger('notice', opts.values.get('logfile')!.value).warn(`Received ${sig} during start-up, exiting now.`);
       process.exit(0);
     }
     if (signals > 1) {
@@ -92,7 +83,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     server = await RivuletServer.start(opts, version);
   } catch (e) {
-    nodeLogger('notice', opts.logfile).warn(`Fatal error starting Rivulet: ${(e as Error).message}`);
+    if (e instanceof ConfigError) {
+      process.stderr.write(`\n${e.message}\n`);
+      return 1;
+    }
+    nodeLogger('notice', opts.values.get('logfile')!.value).warn(`Fatal error starting Rivulet: ${(e as Error).message}`);
     return 1;
   }
   return server.exited;

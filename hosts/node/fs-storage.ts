@@ -8,7 +8,7 @@
  * pid no longer runs (the owner was killed) is taken over; a live one is an error naming it.
  */
 import { accessSync, closeSync, constants as fsc, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync } from 'node:fs';
-import { mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StorageLockedError, type Storage, type StorageLock, type WriteHandle } from '../shared/storage.js';
 
@@ -89,12 +89,7 @@ export class FileStorage implements Storage {
 
   size(name: string): number {
     try {
-      const fd = openSync(this.path(name), 'r');
-      try {
-        return fstatSync(fd).size;
-      } finally {
-        closeSync(fd);
-      }
+      return statSync(this.path(name)).size;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;
       throw e;

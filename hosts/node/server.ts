@@ -17,7 +17,7 @@ import { HostLoop } from '../../bindings/loop.js';
 import { ControlConnection } from '../shared/control.js';
 import { Logger, type LogLevel } from '../shared/log.js';
 import { Persistence, REQ_CONFIG_CHANGED, REQ_SHUTDOWN, REQ_SHUTDOWN_NOSAVE, REQ_SHUTDOWN_SAVE } from '../shared/persistence.js';
-import { persistenceSettings, type ServerOptions } from '../shared/settings.js';
+import { applySettings, persistenceSettings, readOptions, type Configuration, type ServerOptions } from '../shared/settings.js';
 import { FileStorage } from './fs-storage.js';
 import { findWasm } from './wasm.js';
 
@@ -30,12 +30,6 @@ const OUTPUT_HIGH_WATER = 8 << 20;
 const FEED_PIECE = 1024;
 const CRON_MS = 100;
 
-/** Engine settings applied with CONFIG SET at start (requirepass last, after loading). */
-const ENGINE_SETTINGS = ['stream-node-max-bytes', 'stream-node-max-entries', 'maxmemory', 'maxmemory-policy', 'proto-max-bulk-len', 'client-query-buffer-limit'];
-/** Host settings the engine also shows (CONFIG GET) and reports changes of (CONFIG SET). */
-const MIRRORED = ['appendonly', 'appendfsync', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'save', 'dbfilename', 'dir', 'port', 'bind', 'protected-mode', 'maxclients', 'timeout', 'tcp-keepalive',
-  // immutable for clients (as in Redis); mirrored so that CONFIG GET shows what the server runs with
-  'tcp-backlog', 'appendfilename', 'aof-load-truncated', 'loglevel', 'logfile', 'pidfile', 'databases'];
 
 interface Client {
   id: number;
@@ -82,31 +76,29 @@ export class RivuletServer {
   #netIn = 0;
   #netOut = 0;
   #rejected = 0;
-  // live copies of host-owned settings (CONFIG SET may change them)
-  #maxclients: number;
-  #protectedMode: boolean;
-  #timeout: number;
-  #keepalive: number;
 
-  private constructor(opts: ServerOptions, raw: RawEngine, version: string, log: Logger) {
+  private constructor(opts: ServerOptions, raw: RawEngine, control: ControlConnection, version: string, log: Logger) {
     this.opts = opts;
     this.version = version;
     this.log = log;
     this.loop = new HostLoop(raw, { mode: 'deferred', feedPiece: FEED_PIECE });
-    this.control = new ControlConnection(raw);
-    this.#maxclients = opts.maxclients;
-    this.#protectedMode = opts.protectedMode;
-    this.#timeout = opts.timeout;
-    this.#keepalive = opts.tcpKeepalive;
+    this.control = control;
     this.exited = new Promise((r) => (this.#resolveExit = r));
   }
 
-  /** Loads the engine and the data, starts listening. Throws (with a clear message) on failure. */
-  static async start(opts: ServerOptions, version: string): Promise<RivuletServer> {
-    const log = nodeLogger(opts.loglevel, opts.logfile);
+  /**
+   * Loads the engine, hands it the configuration (the engine validates every setting: a ConfigError
+   * names the file and line), loads the data, starts listening. Throws with a clear message.
+   */
+  static async start(config: Configuration, version: string): Promise<RivuletServer> {
     const wasmPath = findWasm();
     const raw = await RawEngine.instantiate(await WebAssembly.compile(readFileSync(wasmPath)));
-    const s = new RivuletServer(opts, raw, version, log);
+    const control = new ControlConnection(raw);
+    // requirepass comes after loading (the loading connection must not need AUTH)
+    applySettings((n, v) => control.configSet(n, v), config.values, new Set(['requirepass']));
+    const opts = readOptions((n) => raw.configGet(n) ?? '', config.configFile, config.ignored);
+    opts.requirepass = config.values.get('requirepass')!.value;
+    const s = new RivuletServer(opts, raw, control, version, nodeLogger(opts.loglevel, opts.logfile));
     await s.#init(wasmPath);
     return s;
   }
@@ -118,15 +110,9 @@ export class RivuletServer {
     log.notice(`Rivulet ${this.version} starting: pid=${process.pid}, node ${process.version}, engine build ${this.#build.hash} (snapshot format ${this.#build.format}), ${wasmPath}`);
     log.notice(o.configFile ? `Configuration loaded from ${o.configFile}` : 'No config file specified, using the defaults and command-line settings');
     for (const name of new Set(o.ignored)) log.warn(`Config directive '${name}' does not apply to Rivulet and is ignored`);
-    for (const name of ENGINE_SETTINGS) {
-      const v = this.control.command(['CONFIG', 'SET', name, o.values.get(name)!]);
-      if (v instanceof Error) throw new Error(`Setting ${name} in the engine failed: ${v.message}`);
-    }
-    for (const name of MIRRORED) this.control.command(['CONFIG', 'SET', name, o.values.get(name)!]);
-    const storage = new FileStorage(o.dir);
     log.notice(`Data directory: ${o.dir}`);
     this.#persistence = await Persistence.open(this.loop, {
-      storage,
+      storage: new FileStorage(o.dir),
       settings: persistenceSettings((n) => o.values.get(n) ?? ''),
       log,
       owner: `rivulet server on port ${o.port}`,
@@ -136,19 +122,13 @@ export class RivuletServer {
       onRequests: (bits) => this.#onRequests(bits),
     });
     if (o.requirepass) this.control.ok('CONFIG', 'SET', 'requirepass', o.requirepass);
-    this.loop.raw.takeRequests(); // CONFIG SET at start raised CONFIG_CHANGED: nothing to do
     await this.#listen();
     if (o.port === 0) this.control.command(['CONFIG', 'SET', 'port', String(this.ports[0])]);
-    this.loop.raw.takeRequests();
+    this.loop.raw.takeRequests(); // CONFIG SET at start raised CONFIG_CHANGED: nothing to do
     if (o.pidfile) this.#guard(() => writeFileSync(o.pidfile, `${process.pid}\n`), `Failed to write the PID file ${o.pidfile}`);
     this.#refreshHostInfo();
     this.#cron = setInterval(() => this.#guard(() => this.#onCron()), CRON_MS);
-    const p = this.#persistence.settings;
-    log.notice(
-      `Persistence: appendonly ${p.appendonly ? 'yes' : 'no'}` +
-        (p.appendonly ? `, appendfsync ${p.appendfsync}, file ${o.dir}/${p.appendfilename}` : '') +
-        `, save ${p.save.length ? `"${p.save.flat().join(' ')}"` : '""'}, snapshots ${o.dir}/${p.dbfilename}`,
-    );
+    log.notice(this.#persistence.summary());
     log.notice('Ready to accept connections');
   }
 
@@ -194,7 +174,7 @@ export class RivuletServer {
     if (this.#shuttingDown) return void sock.destroy();
     sock.on('error', () => {}); // a reset peer: 'close' follows
     const peer = formatAddr(sock.remoteAddress, sock.remotePort);
-    if (this.#clients.size >= this.#maxclients) {
+    if (this.#clients.size >= Number(this.#setting('maxclients'))) {
       this.#rejected++;
       this.log.verbose(`Error accepting a client connection: max number of clients reached (${peer})`);
       return void sock.end(MAX_CLIENTS_ERROR);
@@ -215,14 +195,15 @@ export class RivuletServer {
       failed: () => sock.destroy(),
     });
     // like Redis, the client exists (and counts in INFO) before protected mode refuses it
-    if (this.#protectedMode && !isLoopback(sock.remoteAddress) && !sock.destroyed && this.control.configGet('requirepass') === '') {
+    if (this.#setting('protected-mode') === 'yes' && !isLoopback(sock.remoteAddress) && !sock.destroyed && !this.loop.raw.authRequired()) {
       this.log.verbose(`Refusing ${peer}: protected mode`);
       this.loop.close(c.id);
       return void sock.end(PROTECTED_MODE_ERROR);
     }
     this.#clients.set(c.id, c);
     sock.setNoDelay(true);
-    if (this.#keepalive > 0) sock.setKeepAlive(true, this.#keepalive * 1000);
+    const keepalive = Number(this.#setting('tcp-keepalive'));
+    if (keepalive > 0) sock.setKeepAlive(true, keepalive * 1000);
     const addr = new TextEncoder().encode(`${peer} ${formatAddr(sock.localAddress, sock.localPort)}`);
     this.loop.raw.scratch().set(addr);
     this.loop.raw.connSetAddr(c.id, addr.length);
@@ -289,14 +270,14 @@ export class RivuletServer {
     }
   }
 
-  /** CONFIG SET touched a host-owned setting: read them back from the engine and apply. */
+  /** A setting's current value: the engine holds the one copy (CONFIG SET changes it there). */
+  #setting(name: string): string {
+    return this.loop.raw.configGet(name) ?? '';
+  }
+
+  /** CONFIG SET touched a setting the host acts on: apply what cannot just be read when needed. */
   async #reloadHostSettings(): Promise<void> {
-    const get = (n: string) => this.control.configGet(n);
-    const num = (n: string, cur: number) => (get(n) !== '' && Number.isFinite(Number(get(n))) ? Number(get(n)) : cur);
-    this.#maxclients = num('maxclients', this.#maxclients);
-    this.#timeout = num('timeout', this.#timeout);
-    this.#keepalive = num('tcp-keepalive', this.#keepalive);
-    if (get('protected-mode')) this.#protectedMode = get('protected-mode') === 'yes';
+    const get = (n: string) => this.#setting(n);
     await this.#persistence!.apply(persistenceSettings(get));
     for (const [n, v] of [['port', String(this.ports[0])], ['bind', this.opts.bind.join(' ')], ['dir', this.opts.dir]]) {
       if (get(n) !== v) this.log.warn(`CONFIG SET ${n} takes effect only after a restart (Rivulet keeps ${v})`);
@@ -308,9 +289,10 @@ export class RivuletServer {
     const now = Date.now();
     this.#persistence?.cron(now);
     this.#refreshHostInfo();
-    if (this.#timeout > 0) {
+    const timeout = Number(this.#setting('timeout'));
+    if (timeout > 0) {
       for (const c of this.#clients.values()) {
-        if (!this.loop.isBlocked(c.id) && !c.closing && now - c.lastActive > this.#timeout * 1000) {
+        if (!this.loop.isBlocked(c.id) && !c.closing && now - c.lastActive > timeout * 1000) {
           this.log.verbose(`Closing idle client ${c.id}`);
           c.closing = true;
           c.sock.destroy();
@@ -333,7 +315,6 @@ export class RivuletServer {
       `server\tuptime_in_days:${Math.floor(up / 86400)}`,
       `server\texecutable:${process.argv[1] ?? ''}`,
       `server\tconfig_file:${this.opts.configFile}`,
-      `clients\tmaxclients:${this.#maxclients}`,
       ...(this.#persistence?.infoLines() ?? []),
       `stats\ttotal_net_input_bytes:${this.#netIn}`,
       `stats\ttotal_net_output_bytes:${this.#netOut}`,

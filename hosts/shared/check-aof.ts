@@ -1,11 +1,11 @@
 /**
  * `check-aof`: is a persisted file (an AOF or a snapshot) a valid sequence of commands, and where
- * would `--fix` cut it? Scans the RESP framing, then replays it into a scratch engine (every command
- * must succeed). Host-neutral: any storage, any output.
+ * would `--fix` cut it? Replays it into a scratch engine, which reports torn tails, invalid input and
+ * failing commands with their offsets. Host-neutral: any storage, any output.
  */
 import type { RawEngine } from '../../bindings/raw.js';
 import { Logger } from './log.js';
-import { CorruptFileError, replayFile, scanFile } from './replay.js';
+import { CorruptFileError, replayFile } from './replay.js';
 import type { Storage } from './storage.js';
 
 /** Returns the exit code: 0 valid (or fixed), 1 not valid. `raw` is a fresh engine to replay into. */
@@ -13,20 +13,10 @@ export async function checkAof(raw: RawEngine, storage: Storage, name: string, s
   let validLength: number;
   let problem: string | null = null;
   try {
-    const scan = await scanFile(storage, name);
-    validLength = scan.validLength;
-    if (scan.torn) problem = `torn last record: ${scan.torn} at offset ${scan.validLength} (${scan.size - scan.validLength} bytes)`;
-    out(`${shown}: ${scan.commands} commands, ${scan.size} bytes, RESP format ${scan.torn ? 'valid up to ' + scan.validLength : 'ok'}`);
-    if (!scan.torn) {
-      try {
-        await replayFile(raw, storage, name, 'file', { log: new Logger() });
-        out('replay: every command succeeded');
-      } catch (e) {
-        if (!(e instanceof CorruptFileError)) throw e;
-        problem = `${e.reason} (command at offset ${e.offset})`;
-        validLength = e.validLength;
-      }
-    }
+    const r = await replayFile(raw, storage, name, 'file', { log: new Logger() });
+    validLength = r.validLength;
+    out(`${shown}: ${r.commands} commands, ${r.size} bytes, ${r.torn ? 'valid up to ' + r.validLength : 'every command succeeded'}`);
+    if (r.torn) problem = `torn last record: ${r.torn} at offset ${r.validLength} (${r.size - r.validLength} bytes)`;
   } catch (e) {
     if (!(e instanceof CorruptFileError)) throw e;
     problem = `${e.reason} at offset ${e.offset}`;

@@ -27,7 +27,7 @@ export class ControlConnection {
       const addr = new TextEncoder().encode('internal:0 internal:0');
       raw.scratch().set(addr);
       raw.connSetAddr(CONTROL_CONN, addr.length);
-      setInternal(raw, CONTROL_CONN);
+      raw.setInternal(CONTROL_CONN);
     }
     return CONTROL_CONN;
   }
@@ -49,6 +49,12 @@ export class ControlConnection {
     return v;
   }
 
+  /** CONFIG SET name value: null when accepted, else the engine's error text. */
+  configSet(name: string, value: string): string | null {
+    const v = this.command(['CONFIG', 'SET', name, value]);
+    return v instanceof ReplyError ? v.message : null;
+  }
+
   /** CONFIG GET name → value ('' when unknown). */
   configGet(name: string): string {
     const v = this.command(['CONFIG', 'GET', name]);
@@ -62,14 +68,7 @@ export class ControlConnection {
 
   /** The engine build: snapshot format and build hash. */
   buildInfo(): { format: string; hash: string } {
-    const bytes = this.raw.readSnapshot();
-    const r = decodeReply(bytes, 0, bytes.length);
-    if (r && Array.isArray(r.value) && r.value.length >= 3) return { format: String(r.value[1]), hash: String(r.value[2]) };
-    return { format: '?', hash: '?' };
+    const b = this.raw.buildInfo();
+    return { format: String(b.snapshotFormat), hash: b.hash };
   }
-}
-
-/** `rv_set_internal`: the connection is the host's own (hidden, unkillable, no AUTH). */
-export function setInternal(raw: RawEngine, conn: number): void {
-  raw.setInternal(conn);
 }

@@ -9,13 +9,11 @@
  * snapshot; `dump.rvs` — the snapshot of SAVE / BGSAVE / save points; `temp-*` — jobs in progress,
  * put in place by an atomic replace when complete and removed at start when left over.
  */
-import { decodeReply, encodeCommand, type RespValue } from '../../bindings/resp.js';
 import { HostRequest } from '../../bindings/abi.gen.js';
 import type { Durability, HostLoop } from '../../bindings/loop.js';
 import { AppendOnlyFile, type FsyncPolicy } from './aof.js';
-import { setInternal } from './control.js';
 import { humanBytes, type Logger } from './log.js';
-import { CorruptFileError, LOADING_CONN, replayFile, type ReplayResult } from './replay.js';
+import { CorruptFileError, replayFile, type ReplayResult } from './replay.js';
 import { isTempName, SnapshotJob, tempName, type JobKind } from './snapshot-job.js';
 import type { Storage, StorageLock, Awaitable } from './storage.js';
 
@@ -123,6 +121,17 @@ export class Persistence implements Durability {
     p.#dirtyAtSave = loop.raw.dirty();
     loop.setDurability(p);
     return p;
+  }
+
+  /** One line saying how the data is kept (logged at start). */
+  summary(): string {
+    const s = this.settings;
+    const at = this.storage.location;
+    return (
+      `Persistence: appendonly ${s.appendonly ? 'yes' : 'no'}` +
+      (s.appendonly ? `, appendfsync ${s.appendfsync}, file ${at}/${s.appendfilename}` : '') +
+      `, save ${s.save.length ? `"${s.save.flat().join(' ')}"` : '""'}, snapshots ${at}/${s.dbfilename}`
+    );
   }
 
   get aof(): AppendOnlyFile | null {
@@ -519,37 +528,8 @@ export class Persistence implements Durability {
   }
 }
 
-/** Keys and stream entries in every database, through a throw-away internal connection. */
+/** Keys and stream entries in every database (rv_dataset_stats). */
 export function datasetSummary(loop: HostLoop): { keys: number; entries: number } {
-  const raw = loop.raw;
-  const conn = LOADING_CONN + 1;
-  if (raw.open(conn) !== 0) return { keys: 0, entries: 0 };
-  setInternal(raw, conn);
-  const run = (...args: Array<string | Uint8Array>): RespValue => {
-    raw.feedBytes(conn, encodeCommand(args), Date.now());
-    const out = raw.readAll(conn);
-    return decodeReply(out, 0, out.length, { buffers: true })?.value ?? null;
-  };
-  try {
-    let keys = 0;
-    let entries = 0;
-    for (let db = 0; db < 16; db++) {
-      run('SELECT', String(db));
-      const n = Number(run('DBSIZE'));
-      keys += n;
-      if (n === 0) continue;
-      let cursor = '0';
-      do {
-        const r = run('SCAN', cursor, 'COUNT', '1000') as RespValue[];
-        cursor = new TextDecoder().decode(r[0] as Uint8Array);
-        for (const k of r[1] as Uint8Array[]) {
-          const t = run('TYPE', k);
-          if (t === 'stream') entries += Number(run('XLEN', k));
-        }
-      } while (cursor !== '0');
-    }
-    return { keys, entries };
-  } finally {
-    raw.close(conn);
-  }
+  const s = loop.raw.datasetStats();
+  return { keys: s.keys, entries: s.streamEntries };
 }

@@ -1,14 +1,14 @@
 /**
- * Host settings: their definitions (names as in redis.conf), redis.conf-style file parsing,
- * command-line flags (`--port 6380`, like redis-server), validation and `--help` text — shared by
- * every host that reads a configuration (the Node server today).
+ * Reading a configuration: redis.conf-style files, command-line flags (`--port 6380`, like
+ * redis-server) and `--help` text — shared by every host that reads one (the Node server today).
  *
  * Every setting has one name, used alike in a config file (`port 6380`), on the command line
- * (`--port 6380`) and with CONFIG GET/SET. Precedence: defaults < config file < command line.
+ * (`--port 6380`) and with CONFIG GET/SET. Precedence: host defaults < config file < command line.
  *
- * Owners: "engine" settings live in the wasm engine and are applied by CONFIG SET at start;
- * "host" settings are acted on here (and mirrored into the engine so CONFIG GET shows them and
- * CONFIG SET of them reaches the host).
+ * The host validates nothing: the engine holds the one settings registry (Redis's types, bounds,
+ * defaults and error texts), and `applySettings` hands every value to it with CONFIG SET on the
+ * host's internal connection — so a bad value in a file, on the command line and in CONFIG SET gets
+ * the same error. Typed values are read back from the engine (`readOptions`).
  */
 
 import type { FsyncPolicy } from './aof.js';
@@ -21,84 +21,78 @@ export interface ConfigFiles {
   resolve(from: string, name: string): string;
 }
 
+/** How a directive's arguments become one value: `bool` (a bare flag means yes), `list` (several joined), else one. */
 export type Kind = 'int' | 'memory' | 'bool' | 'enum' | 'string' | 'save' | 'bind';
 
+/** A setting as the host documents it: its name, the host's default and the --help line. */
 export interface SettingDef {
   name: string;
   kind: Kind;
+  /** The host's default (where it differs from Redis's, e.g. appendonly yes, dir ./data). */
   default: string;
-  owner: 'host' | 'engine';
-  /** A host setting the engine also knows (CONFIG GET shows it; CONFIG SET reaches the host). */
-  mirror?: boolean;
-  choices?: string[];
-  min?: number;
-  max?: number;
   /** Placeholder in --help. */
   arg: string;
   help: string;
 }
 
-const INT_MAX = 2147483647;
-
 export const SETTINGS: SettingDef[] = [
   // network
-  { name: 'port', kind: 'int', default: '6379', owner: 'host', mirror: true, min: 0, max: 65535, arg: '<port>',
+  { name: 'port', kind: 'int', default: '6379', arg: '<port>',
     help: 'TCP port to listen on. 0 = any free port (the chosen port is logged).' },
-  { name: 'bind', kind: 'bind', default: '127.0.0.1', owner: 'host', mirror: true, arg: '<addr> [<addr> ...]',
+  { name: 'bind', kind: 'bind', default: '127.0.0.1', arg: '<addr> [<addr> ...]',
     help: 'Addresses to listen on (IPv4/IPv6; "*" = all IPv4, "::*" = all IPv6; a leading "-" makes an address optional).' },
-  { name: 'protected-mode', kind: 'bool', default: 'yes', owner: 'host', mirror: true, arg: 'yes|no',
+  { name: 'protected-mode', kind: 'bool', default: 'yes', arg: 'yes|no',
     help: 'When no requirepass is set and bind is not loopback-only, refuse clients that are not on loopback.' },
-  { name: 'requirepass', kind: 'string', default: '', owner: 'engine', arg: '<password>',
+  { name: 'requirepass', kind: 'string', default: '', arg: '<password>',
     help: 'Password of the default user (AUTH <password>). Empty = no password.' },
-  { name: 'maxclients', kind: 'int', default: '10000', owner: 'host', mirror: true, min: 1, max: INT_MAX, arg: '<n>',
+  { name: 'maxclients', kind: 'int', default: '10000', arg: '<n>',
     help: 'Maximum number of connected clients; further connections get "-ERR max number of clients reached".' },
-  { name: 'timeout', kind: 'int', default: '0', owner: 'host', mirror: true, min: 0, max: INT_MAX, arg: '<seconds>',
+  { name: 'timeout', kind: 'int', default: '0', arg: '<seconds>',
     help: 'Close a client after this many idle seconds (0 = never; blocked clients are exempt).' },
-  { name: 'tcp-keepalive', kind: 'int', default: '300', owner: 'host', mirror: true, min: 0, max: INT_MAX, arg: '<seconds>',
+  { name: 'tcp-keepalive', kind: 'int', default: '300', arg: '<seconds>',
     help: 'TCP keepalive interval for client sockets (0 = off).' },
-  { name: 'tcp-backlog', kind: 'int', default: '511', owner: 'host', min: 0, max: INT_MAX, arg: '<n>',
+  { name: 'tcp-backlog', kind: 'int', default: '511', arg: '<n>',
     help: 'listen() backlog.' },
   // memory and limits
-  { name: 'maxmemory', kind: 'memory', default: '0', owner: 'engine', arg: '<bytes>',
+  { name: 'maxmemory', kind: 'memory', default: '0', arg: '<bytes>',
     help: 'Memory limit for data (e.g. 100mb, 2gb); writes answer OOM beyond it. 0 = no limit.' },
-  { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', owner: 'engine', arg: '<policy>',
-    choices: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'],
+  { name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', arg: '<policy>',
     help: 'Accepted for compatibility; Rivulet never evicts (noeviction).' },
-  { name: 'client-query-buffer-limit', kind: 'memory', default: '1gb', owner: 'engine', min: 1048576, arg: '<bytes>',
+  { name: 'client-query-buffer-limit', kind: 'memory', default: '1gb', arg: '<bytes>',
     help: 'Close a client whose unparsed input exceeds this.' },
-  { name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', owner: 'engine', min: 1048576, arg: '<bytes>',
+  { name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', arg: '<bytes>',
     help: 'Largest bulk string a client may send.' },
-  { name: 'stream-node-max-bytes', kind: 'memory', default: '4096', owner: 'engine', arg: '<bytes>',
+  { name: 'stream-node-max-bytes', kind: 'memory', default: '4096', arg: '<bytes>',
     help: 'Stream node size limit in bytes (0 = no limit).' },
-  { name: 'stream-node-max-entries', kind: 'int', default: '100', owner: 'engine', min: 0, max: Number.MAX_SAFE_INTEGER, arg: '<n>',
+  { name: 'stream-node-max-entries', kind: 'int', default: '100', arg: '<n>',
     help: 'Stream node size limit in entries (0 = no limit).' },
   // persistence
-  { name: 'dir', kind: 'string', default: './data', owner: 'host', mirror: true, arg: '<path>',
+  { name: 'dir', kind: 'string', default: './data', arg: '<path>',
     help: 'Data directory (created if missing) for the AOF and snapshots. Relative to the current directory.' },
-  { name: 'appendonly', kind: 'bool', default: 'yes', owner: 'host', mirror: true, arg: 'yes|no',
+  { name: 'appendonly', kind: 'bool', default: 'yes', arg: 'yes|no',
     help: 'Log every write to <dir>/<appendfilename> and replay it at start.' },
-  { name: 'appendfsync', kind: 'enum', default: 'everysec', owner: 'host', mirror: true, choices: ['always', 'everysec', 'no'], arg: 'always|everysec|no',
+  { name: 'appendfsync', kind: 'enum', default: 'everysec', arg: 'always|everysec|no',
     help: 'always: fsync before replying to a write; everysec: fsync once a second; no: leave it to the OS.' },
-  { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', owner: 'host', arg: '<name>',
+  { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', arg: '<name>',
     help: 'AOF file name inside dir.' },
-  { name: 'aof-load-truncated', kind: 'bool', default: 'yes', owner: 'host', arg: 'yes|no',
+  { name: 'aof-load-truncated', kind: 'bool', default: 'yes', arg: 'yes|no',
     help: 'yes: a torn last record of the AOF is cut off with a warning; no: refuse to start.' },
-  { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', owner: 'host', mirror: true, min: 0, max: INT_MAX, arg: '<percent>',
+  { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', arg: '<percent>',
     help: 'Rewrite the AOF when it grew by this percentage since the last rewrite (0 = never).' },
-  { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '64mb', owner: 'host', mirror: true, arg: '<bytes>',
+  { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '64mb', arg: '<bytes>',
     help: 'Do not rewrite automatically below this AOF size.' },
-  { name: 'save', kind: 'save', default: '', owner: 'host', mirror: true, arg: '"<seconds> <changes> ..."',
+  { name: 'save', kind: 'save', default: '', arg: '"<seconds> <changes> ..."',
     help: 'Snapshot to <dir>/<dbfilename> after <seconds> if at least <changes> writes happened ("" = never).' },
-  { name: 'dbfilename', kind: 'string', default: 'dump.rvs', owner: 'host', mirror: true, arg: '<name>',
+  { name: 'dbfilename', kind: 'string', default: 'dump.rvs', arg: '<name>',
     help: 'Snapshot file name inside dir (SAVE, BGSAVE, save points).' },
   // process
-  { name: 'loglevel', kind: 'enum', default: 'notice', owner: 'host', choices: ['debug', 'verbose', 'notice', 'warning'], arg: '<level>',
+  { name: 'loglevel', kind: 'enum', default: 'notice', arg: '<level>',
     help: 'debug, verbose, notice or warning.' },
-  { name: 'logfile', kind: 'string', default: '', owner: 'host', arg: '<path>',
+  { name: 'logfile', kind: 'string', default: '', arg: '<path>',
     help: 'Append log lines to this file ("" = standard output).' },
-  { name: 'pidfile', kind: 'string', default: '', owner: 'host', arg: '<path>',
+  { name: 'pidfile', kind: 'string', default: '', arg: '<path>',
     help: 'Write the process id to this file while running.' },
-  { name: 'databases', kind: 'int', default: '16', owner: 'host', min: 16, max: 16, arg: '16',
+  { name: 'databases', kind: 'int', default: '16', arg: '16',
     help: 'Number of databases (fixed: 16).' },
 ];
 
@@ -229,69 +223,6 @@ function configFail(where: string, line: string, why: string): ConfigError {
   return new ConfigError(`*** FATAL CONFIG FILE ERROR ***\nReading the configuration file, at ${where}\n>>> '${line}'\n${why}`);
 }
 
-const MEM_UNITS: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1048576, g: 1e9, gb: 1073741824 };
-
-/** Redis memory syntax: 100, 1k (1000), 1kb (1024), 5m, 5mb, 2g, 2gb (case-insensitive). */
-export function parseMemory(s: string): number | null {
-  const m = /^(\d+)([a-z]*)$/i.exec(s.trim());
-  if (!m) return null;
-  const unit = MEM_UNITS[m[2].toLowerCase()];
-  if (unit === undefined) return null;
-  const v = Number(m[1]) * unit;
-  return Number.isSafeInteger(v) ? v : null;
-}
-
-/** Validates one directive's arguments; returns the normalised value (as the engine prints it). */
-export function normalize(def: SettingDef, args: string[]): string {
-  const one = () => {
-    if (args.length !== 1) throw new Error('wrong number of arguments');
-    return args[0];
-  };
-  switch (def.kind) {
-    case 'int': {
-      const s = one();
-      if (!/^-?\d+$/.test(s)) throw new Error("argument couldn't be parsed into an integer");
-      const v = Number(s);
-      if ((def.min !== undefined && v < def.min) || (def.max !== undefined && v > def.max)) {
-        throw new Error(`argument must be between ${def.min} and ${def.max} inclusive`);
-      }
-      return String(v);
-    }
-    case 'memory': {
-      const v = parseMemory(one());
-      if (v === null) throw new Error('argument must be a memory value');
-      if (def.min !== undefined && v < def.min) throw new Error(`argument must be at least ${def.min} bytes`);
-      return String(v);
-    }
-    case 'bool': {
-      const s = one().toLowerCase();
-      if (s !== 'yes' && s !== 'no') throw new Error("argument must be 'yes' or 'no'");
-      return s;
-    }
-    case 'enum': {
-      const s = one().toLowerCase();
-      if (!def.choices!.includes(s)) throw new Error(`argument must be one of the following: ${def.choices!.join(', ')}`);
-      return s;
-    }
-    case 'string':
-      return one();
-    case 'save': {
-      // `save ""` clears; otherwise pairs of <seconds> <changes> (one string or several arguments)
-      const parts = args.flatMap((a) => a.split(/\s+/)).filter((x) => x !== '');
-      if (parts.length === 0) return '';
-      if (parts.length % 2 !== 0 || !parts.every((p) => /^\d+$/.test(p))) {
-        throw new Error('save needs pairs of <seconds> <changes>');
-      }
-      return parts.join(' ');
-    }
-    case 'bind': {
-      const parts = args.flatMap((a) => a.split(/\s+/)).filter((x) => x !== '');
-      if (parts.length === 0) throw new Error('bind needs at least one address');
-      return parts.join(' ');
-    }
-  }
-}
-
 export interface ServerOptions {
   port: number;
   bind: string[];
@@ -323,7 +254,7 @@ export interface ServerOptions {
   pidfile: string;
   /** Absolute path of the config file, or ''. */
   configFile: string;
-  /** Normalised text value of every setting (what CONFIG SET receives). */
+  /** Every setting as the engine shows it (CONFIG GET). */
   values: Map<string, string>;
   /** Directives that were accepted but ignored (for a warning at start). */
   ignored: string[];
@@ -351,13 +282,12 @@ export function parseSave(s: string): Array<[number, number]> {
   return out;
 }
 
-/** Typed options from normalised values; `absolute` makes the data directory absolute. */
-export function toOptions(values: Map<string, string>, configFile: string, ignored: string[], absolute: (dir: string) => string): ServerOptions {
+/** Typed options from the engine's values (after `applySettings`); `dir` is already absolute there. */
+export function readOptions(get: (name: string) => string, configFile: string, ignored: string[]): ServerOptions {
+  const values = new Map(SETTINGS.map((d) => [d.name, get(d.name)]));
   const v = (n: string) => values.get(n)!;
   const num = (n: string) => Number(v(n));
   const yes = (n: string) => v(n) === 'yes';
-  const dir = absolute(v('dir') || '.');
-  values.set('dir', dir);
   return {
     port: num('port'),
     bind: v('bind').split(' '),
@@ -373,7 +303,7 @@ export function toOptions(values: Map<string, string>, configFile: string, ignor
     protoMaxBulkLen: num('proto-max-bulk-len'),
     streamNodeMaxBytes: num('stream-node-max-bytes'),
     streamNodeMaxEntries: num('stream-node-max-entries'),
-    dir,
+    dir: v('dir'),
     appendonly: yes('appendonly'),
     appendfsync: v('appendfsync') as ServerOptions['appendfsync'],
     appendfilename: v('appendfilename'),
@@ -391,17 +321,29 @@ export function toOptions(values: Map<string, string>, configFile: string, ignor
   };
 }
 
-export function defaultValues(): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const d of SETTINGS) m.set(d.name, normalize(d, [d.default]));
-  return m;
+/** A setting's value as the configuration gives it, and the directive it came from (for errors). */
+export interface ConfigValue {
+  value: string;
+  from: { directive: Directive; source: 'file' | 'cli' } | null;
+}
+
+/** A configuration read from defaults, a file and the command line, not yet validated. */
+export interface Configuration {
+  values: Map<string, ConfigValue>;
+  configFile: string;
+  ignored: string[];
+}
+
+export function defaultValues(): Map<string, ConfigValue> {
+  return new Map(SETTINGS.map((d) => [d.name, { value: d.default, from: null }]));
 }
 
 /**
- * Applies directives onto `values`. Within one source, repeated `save` lines accumulate (as in
- * redis.conf); every other setting takes its last value. Returns the ignored directive names.
+ * Applies directives onto `values` (text only; the engine validates). Arguments of `save` and
+ * `bind` are joined; within one source repeated `save` lines accumulate (as in redis.conf); every
+ * other setting takes its last value. Returns the ignored directive names.
  */
-export function applyDirectives(values: Map<string, string>, directives: Directive[], source: 'file' | 'cli'): string[] {
+export function applyDirectives(values: Map<string, ConfigValue>, directives: Directive[], source: 'file' | 'cli'): string[] {
   const ignored: string[] = [];
   let saveSeen = false;
   for (const d of directives) {
@@ -416,20 +358,37 @@ export function applyDirectives(values: Map<string, string>, directives: Directi
       }
       throw failAt(d, source, 'Bad directive or wrong number of arguments');
     }
-    let value: string;
-    try {
-      value = normalize(def, d.args);
-    } catch (e) {
-      throw failAt(d, source, (e as Error).message);
-    }
+    const many = def.kind === 'save' || def.kind === 'bind';
+    if (!many && d.args.length !== 1) throw failAt(d, source, 'wrong number of arguments');
+    let value = many ? d.args.join(' ') : d.args[0];
     if (def.kind === 'save' && source === 'file' && saveSeen && value !== '') {
-      const prev = values.get('save')!;
+      const prev = values.get('save')!.value;
       value = prev ? `${prev} ${value}` : value;
     }
     if (def.kind === 'save') saveSeen = true;
-    values.set(def.name, value);
+    values.set(def.name, { value, from: { directive: d, source } });
   }
   return ignored;
+}
+
+/** What the host runs CONFIG SET with (its internal connection): returns the error text, or null. */
+export type ConfigSetter = (name: string, value: string) => string | null;
+
+/**
+ * Hands every value to the engine's one settings registry, in table order; the first refusal is a
+ * ConfigError naming the file and line (or the flag) and the engine's reason — the same text CONFIG
+ * SET gives. `skip` names settings applied later (requirepass, after loading).
+ */
+export function applySettings(set: ConfigSetter, values: Map<string, ConfigValue>, skip: ReadonlySet<string> = new Set()): void {
+  for (const [name, v] of values) {
+    if (skip.has(name)) continue;
+    const err = set(name, v.value);
+    if (err === null) continue;
+    // "ERR CONFIG SET failed (possibly related to argument 'port') - argument couldn't be parsed into an integer"
+    const reason = err.replace(/^ERR CONFIG SET failed \(possibly related to argument '[^']*'\) - /, '');
+    if (v.from) throw failAt(v.from.directive, v.from.source, reason);
+    throw new ConfigError(`The default of ${name} (${JSON.stringify(v.value)}) was refused: ${reason}`);
+  }
 }
 
 function failAt(d: Directive, source: 'file' | 'cli', why: string): ConfigError {
@@ -506,11 +465,8 @@ export function parseArgv(argv: string[]): CliCommand {
   return { command: 'serve', configFile, directives };
 }
 
-/**
- * Loads defaults, the config file and command-line directives into validated options;
- * `absolute(path)` resolves a path against the working directory.
- */
-export function loadOptions(cli: { configFile: string; directives: Directive[] }, files: ConfigFiles, absolute: (p: string) => string): ServerOptions {
+/** Reads defaults, the config file and command-line directives (validated later, by the engine). */
+export function loadConfiguration(cli: { configFile: string; directives: Directive[] }, files: ConfigFiles, absolute: (p: string) => string): Configuration {
   const values = defaultValues();
   const ignored: string[] = [];
   let configFile = '';
@@ -519,7 +475,9 @@ export function loadOptions(cli: { configFile: string; directives: Directive[] }
     ignored.push(...applyDirectives(values, parseConfigFile(files, configFile), 'file'));
   }
   ignored.push(...applyDirectives(values, cli.directives, 'cli'));
-  return toOptions(values, configFile, ignored, absolute);
+  const dir = values.get('dir')!;
+  dir.value = absolute(dir.value || '.');
+  return { values, configFile, ignored };
 }
 
 export function settingDef(name: string): SettingDef | undefined {
