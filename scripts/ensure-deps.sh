@@ -7,7 +7,9 @@
 #     imports wasm3 it is used as is; otherwise pywasm3 goes into a project venv at .venv-wasm3/
 #     (never into the system or user site, so PEP 668 "externally managed" never bites). pywasm3 is
 #     an sdist: gcc and the Python headers are installed first when missing.
-#   - with --chromium (or RIVULET_DEPS_CHROMIUM=1): Debian's chromium + chromium-driver.
+#   - Debian's chromium (the browser tests in test/browser/ drive /usr/bin/chromium through the npm
+#     package playwright-core, which downloads no browser of its own); `--chromium` is accepted for
+#     old callers and does nothing more.
 #
 # Idempotent; when everything is present it only queries (well under a second) and prints nothing
 # unless --verbose. Prints each install it performs. Exits non-zero with a clear message when it
@@ -21,12 +23,11 @@ ROOT=$(pwd)
 VENV="$ROOT/.venv-wasm3"
 PYWASM3_SPEC="pywasm3==0.5.0"
 
-WANT_CHROMIUM=${RIVULET_DEPS_CHROMIUM:-0}
 VERBOSE=0
 PRINT_PYTHON=0
 for arg in "$@"; do
   case "$arg" in
-    --chromium) WANT_CHROMIUM=1 ;;
+    --chromium) ;;
     --verbose|-v) VERBOSE=1 ;;
     --print-python) PRINT_PYTHON=1 ;;
     -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
@@ -95,11 +96,9 @@ if have_apt; then
   if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then PKGS+=(gcc-multilib); fi
   mapfile -t MISSING < <(missing_pkgs "${PKGS[@]}")
   if [ "${#MISSING[@]}" -gt 0 ]; then apt_install "${MISSING[@]}"; fi
-  if [ "$WANT_CHROMIUM" = 1 ]; then
-    # with recommends: fonts etc. that headless screenshots need
-    mapfile -t MISSING < <(missing_pkgs chromium chromium-driver)
-    if [ "${#MISSING[@]}" -gt 0 ]; then apt_install --with-recommends "${MISSING[@]}"; fi
-  fi
+  # with recommends: the fonts etc. that headless pages and screenshots need
+  mapfile -t MISSING < <(missing_pkgs chromium)
+  if [ "${#MISSING[@]}" -gt 0 ]; then apt_install --with-recommends "${MISSING[@]}"; fi
   # A different Redis would make the differential tests compare against the wrong reference.
   rv=$(dpkg-query -W -f='${Version}' redis-server 2>/dev/null || true)
   case "$rv" in
@@ -110,6 +109,8 @@ else
   for c in redis-server redis-cli wasm-objdump wasm-validate gcc; do
     command -v "$c" >/dev/null 2>&1 || die "'$c' not found and apt-get is not available: install redis 7.0.15 and wabt"
   done
+  [ -x "${RIVULET_CHROMIUM:-/usr/bin/chromium}" ] \
+    || die "no chromium at ${RIVULET_CHROMIUM:-/usr/bin/chromium} and apt-get is not available: install Chromium and set RIVULET_CHROMIUM to its binary"
 fi
 # A redis-server running as a system service is not needed (tests start their own); leave it alone.
 
