@@ -2,7 +2,23 @@ import { AbortError, ConnectionClosedError } from './errors.js';
 import { decodeReply, replyLength, ReplyError, type CommandArg, type RespValue } from './resp.js';
 import { GroupCommands } from './groups.js';
 import type { Awaitable, CallOptions } from './streams.js';
-import type { InProcessHost as Host } from './engine.js';
+
+/**
+ * What a {@link ConnState} needs of its host: the in-process host (engine.ts) feeds the engine
+ * directly; the browser page (hosts/browser/client.ts) posts to the engine's worker.
+ */
+export interface ConnHost {
+  /** Throws when the engine (or this connection) can take no more calls. */
+  check(conn?: ConnState): void;
+  /** Sends `cmds` on `conn` (their requests are already queued); replies reach its queue. */
+  submit(conn: ConnState, cmds: readonly (readonly CommandArg[])[]): void;
+  /** A call the program awaits started / ended. */
+  retain(): void;
+  release(): void;
+  /** After a request was cancelled by its signal (already rejected); `wasHead`: it was the oldest. */
+  afterAbort(conn: ConnState, wasHead: boolean): void;
+  closeConnection(conn: ConnState): void;
+}
 
 /** How a request's reply is delivered. */
 const DECODED = 0; // decoded; an error reply rejects / throws
@@ -44,7 +60,7 @@ export class ConnState {
 
   constructor(
     readonly id: number,
-    readonly host: Host,
+    readonly host: ConnHost,
   ) {}
 
   push(req: PendingCall): void {

@@ -1,6 +1,6 @@
 import { FeedStatus, UNBLOCK_TIMEOUT } from './abi.js';
 import { xaddBatch } from './batch.js';
-import { Connection, ConnState } from './connection.js';
+import { Connection, ConnState, type ConnHost } from './connection.js';
 import { EngineClosedError, ConnectionClosedError } from './errors.js';
 import { compileModule, type WasmSource } from './loader.js';
 import { HostLoop } from './loop.js';
@@ -57,7 +57,7 @@ export interface EngineOptions {
  * keeps it alive until a write, an abort, `conn.close()` or `engine.close()`. With nothing pending
  * the engine holds nothing, so an idle engine never keeps a process alive.
  */
-export class InProcessHost {
+export class InProcessHost implements ConnHost {
   readonly loop: HostLoop;
   readonly conns = new Map<number, ConnState>();
 

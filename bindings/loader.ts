@@ -22,15 +22,42 @@ export function once<T>(load: () => Promise<T>): () => Promise<T> {
 
 const compiled = new WeakMap<object, Promise<WebAssembly.Module>>();
 
+/** What to do when rivulet.wasm could not be loaded from a URL (the end of every such error). */
+const HOW_TO_SERVE =
+  "serve the package's dist/bindings/rivulet.wasm at that URL (with a bundler that does not emit it, such as esbuild, copy it " +
+  'next to the bundle; application/wasm compiles while downloading, any other type works too), or pass it yourself: ' +
+  "createEngine({ wasm }) / openEngine({ wasm }) with its URL, bytes or a WebAssembly.Module — or import 'rivulet/inline', which needs no file";
+
 /** Compiles streamed when the server says `application/wasm`, else from the whole body. */
 export async function compileResponse(response: Response): Promise<WebAssembly.Module> {
-  if (!response.ok) throw new Error(`rivulet: fetching ${response.url || 'rivulet.wasm'} failed: HTTP ${response.status}`);
-  const type = response.headers.get('content-type') ?? '';
-  if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0].trim() === 'application/wasm') {
-    return WebAssembly.compileStreaming(response);
+  const url = response.url || 'rivulet.wasm';
+  if (!response.ok) throw new Error(`rivulet: fetching ${url} failed: HTTP ${response.status}; ${HOW_TO_SERVE}`);
+  const type = (response.headers.get('content-type') ?? '').split(';')[0].trim();
+  try {
+    if (typeof WebAssembly.compileStreaming === 'function' && type === 'application/wasm') return await WebAssembly.compileStreaming(response);
+    return await WebAssembly.compile(await response.arrayBuffer());
+  } catch (e) {
+    throw new Error(`rivulet: ${url} is not rivulet.wasm (served as ${type || 'no content type'}: ${(e as Error).message}); ${HOW_TO_SERVE}`);
   }
-  return WebAssembly.compile(await response.arrayBuffer());
 }
+
+/**
+ * The URL of the running script, to find files next to it: `import.meta.url` in ES modules; in a
+ * classic script or worker (an IIFE bundle, where bundlers leave `import.meta` empty) the script's
+ * own URL, captured while it first runs. `meta` is the caller's `import.meta.url`.
+ */
+export function scriptUrl(meta: string | undefined): string {
+  if (meta) return meta;
+  if (classicScriptUrl) return classicScriptUrl;
+  throw new Error("rivulet: this bundle has neither import.meta.url nor a script URL, so rivulet.wasm cannot be located: pass { wasm } (its URL, bytes or a Module) or import 'rivulet/inline'");
+}
+
+const classicScriptUrl: string | undefined = (() => {
+  const g = globalThis as { document?: { currentScript?: { src?: string } | null }; location?: { href?: string }; importScripts?: unknown };
+  if (g.document) return g.document.currentScript?.src || undefined;
+  if (typeof g.importScripts === 'function') return g.location?.href; // a classic worker: its script
+  return undefined;
+})();
 
 /**
  * The Module for a caller-supplied source; compiled once per source object (bytes are assumed not to

@@ -3,8 +3,8 @@
 //   0. the generated copies of the ABI table assembly/abi.ts (scripts/gen-abi.mjs);
 //   1. build/rivulet.wasm (asc --target release) and build/rivulet.debug.wasm (--target debug), per
 //      asconfig.json; skipped when newer than every input (assembly/**, asconfig.json, asc version);
-//   2. dist/**/*.js: each bindings/ and hosts/shared/ file reachable from the entries (and the Node
-//      entry's hosts/node/fs-storage.ts), transpiled one to one by esbuild into the same tree under
+//   2. dist/**/*.js: each bindings/, hosts/shared/ and hosts/browser/ file reachable from the entries
+//      (and the Node entry's hosts/node/fs-storage.ts), transpiled one to one by esbuild into the same tree under
 //      dist/ (no bundling, so rivulet and rivulet/slim share one Engine/ReplyError class);
 //   3. dist/**/*.d.ts: tsc --emitDeclarationOnly over the same entries;
 //   4. dist/bindings/rivulet.wasm (copy of the release build) and dist/bindings/wasm-inline.js
@@ -23,9 +23,12 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT);
 const BUILD = join(ROOT, 'build');
 const DIST = join(ROOT, 'dist');
-const ENTRIES = ['entry.node', 'entry.browser', 'entry.default', 'slim'].map((n) => join(ROOT, 'bindings', `${n}.ts`));
+const ENTRIES = [
+  ...['entry.node', 'entry.browser', 'entry.default', 'slim'].map((n) => join(ROOT, 'bindings', `${n}.ts`)),
+  ...['client', 'worker'].map((n) => join(ROOT, 'hosts/browser', `${n}.ts`)),
+];
 /** Source trees the package ships (the tree is kept under dist/, so relative imports still resolve). */
-const PACKAGED = [join(ROOT, 'bindings') + '/', join(ROOT, 'hosts/shared') + '/', join(ROOT, 'hosts/node/fs-storage.ts')];
+const PACKAGED = [join(ROOT, 'bindings') + '/', join(ROOT, 'hosts/shared') + '/', join(ROOT, 'hosts/browser') + '/', join(ROOT, 'hosts/node/fs-storage.ts')];
 const DIST_BINDINGS = join(DIST, 'bindings');
 
 const args = new Set(process.argv.slice(2));
