@@ -3,7 +3,8 @@
  * saw acknowledged is there after a page reload (the worker dies with the page, nothing closed),
  * after a browser restart on the same profile, and after the browser was killed (SIGKILL) in the
  * middle of writing; a torn last AOF record is cut off at load with the Redis-style warning and
- * writing goes on after it. OPFS and IndexedDB alike where it applies.
+ * writing goes on after it; one tab owns a dataset (a second openEngine of it rejects with
+ * StorageLockedError until the first closes). OPFS and IndexedDB alike where it applies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -127,6 +128,26 @@ describe('browser persistence (appendfsync always)', () => {
       await page.close();
     }
   }, 90_000);
+
+  it('one tab owns a dataset: a second openEngine of the same name rejects, naming the lock, until the first closes', async () => {
+    for (const storage of STORAGES) {
+      const a = await openPage(chrome);
+      const b = await openPage(chrome);
+      await rv(a).open({ name: `lock-${storage}`, storage });
+      const ids = await rv(a).write('s', 3, 'owner');
+      const refused = await b.evaluate(
+        (o) => (window as unknown as { rv: Rv }).rv.open(o).then(() => 'opened', (e: Error) => `${e.name}: ${e.message}`),
+        { name: `lock-${storage}`, storage },
+      );
+      expect(refused).toMatch(/^StorageLockedError: rivulet: the data directory (opfs:\/rivulet|indexeddb:rivulet:)\/?lock-.* is in use by another tab or worker of this origin/);
+      await rv(a).close();
+      await rv(b).open({ name: `lock-${storage}`, storage });
+      expect(await rv(b).ids('s')).toEqual(ids);
+      await rv(b).close();
+      await a.close();
+      await b.close();
+    }
+  }, 60_000);
 
   it('opfs: a torn last record is cut off at load, with the warning; writing goes on after it', async () => {
     page = await openPage(chrome);

@@ -27,7 +27,7 @@ export function acceptWebSocket(req: IncomingMessage, socket: Duplex): WebSocket
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
   (socket as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
 
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   let fragments: Buffer[] = [];
   const peer: WebSocketPeer = {
     onmessage: null,
