@@ -24,6 +24,7 @@ import { ConnectionClosedError, EngineClosedError } from '../../bindings/errors.
 import { compileModule, compileResponse, type WasmSource } from '../../bindings/loader.js';
 import { encodeCommandInto, encodedCommandLength, type CommandArg } from '../../bindings/resp.js';
 import type { FsyncPolicy } from '../shared/aof.js';
+import { TurnBatch } from './turn-batch.js';
 import {
   OP_CLOSE,
   OP_FEED,
@@ -122,12 +123,15 @@ class PageHost implements ConnHost {
   readonly #sent = new Map<number, number>();
   failure: unknown = null;
   #nextId = 1;
-  #ops: number[] = [];
-  #data = new Uint8Array(4096);
-  #used = 0;
-  #scheduled = false;
+  /** This turn's calls: [op, conn, arg] rows and the RESP bytes they feed. */
+  readonly #batch: TurnBatch;
 
-  constructor(readonly port: MessagePort) {}
+  constructor(readonly port: MessagePort) {
+    this.#batch = new TurnBatch(4096, (ops, data) => {
+      if (this.failure !== null) return false;
+      this.port.postMessage({ t: 'batch', ops, data } satisfies ToWorker, [data, ops.buffer]);
+    });
+  }
 
   check(conn?: ConnState): void {
     if (this.failure !== null) throw this.failure;
@@ -145,22 +149,19 @@ class PageHost implements ConnHost {
   }
 
   submit(conn: ConnState, cmds: readonly (readonly CommandArg[])[]): void {
+    const b = this.#batch;
     let total = 0;
     for (const c of cmds) {
-      let n = encodeCommandInto(c, this.#data, this.#used);
+      let n = encodeCommandInto(c, b.data, b.used);
       if (n < 0) {
-        this.#grow(encodedCommandLength(c));
-        n = encodeCommandInto(c, this.#data, this.#used);
+        b.reserve(encodedCommandLength(c));
+        n = encodeCommandInto(c, b.data, b.used);
       }
-      this.#used += n;
+      b.used += n;
       total += n;
     }
     this.#sent.set(conn.id, (this.#sent.get(conn.id) ?? 0) + cmds.length);
-    const o = this.#ops;
-    const k = o.length;
-    if (k && o[k - 3] === OP_FEED && o[k - 2] === conn.id) o[k - 1] += total;
-    else this.#op(OP_FEED, conn.id, total);
-    this.#schedule();
+    b.row(OP_FEED, conn.id, total, (o, k) => o[k] === OP_FEED && o[k + 1] === conn.id && ((o[k + 2] += total), true));
   }
 
   retain(): void {}
@@ -183,35 +184,13 @@ class PageHost implements ConnHost {
     if (this.failure === null) this.#op(OP_CLOSE, conn.id, 0);
   }
 
-  #grow(need: number): void {
-    let cap = this.#data.length * 2;
-    while (cap < this.#used + need) cap *= 2;
-    const grown = new Uint8Array(cap);
-    grown.set(this.#data.subarray(0, this.#used));
-    this.#data = grown;
-  }
-
   #op(op: number, conn: number, arg: number): void {
-    this.#ops.push(op, conn, arg);
-    this.#schedule();
+    this.#batch.row(op, conn, arg);
   }
 
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => this.flush());
-  }
-
-  /** Posts this turn's calls as one message (its buffers transferred). */
+  /** Posts this turn's calls now. */
   flush(): void {
-    this.#scheduled = false;
-    if (!this.#ops.length || this.failure !== null) return;
-    const data = this.#data.slice(0, this.#used).buffer;
-    const ops = Int32Array.from(this.#ops);
-    this.#ops = [];
-    this.#used = 0;
-    if (this.#data.length > 1 << 20) this.#data = new Uint8Array(4096);
-    this.port.postMessage({ t: 'batch', ops, data } satisfies ToWorker, [data, ops.buffer]);
+    this.#batch.flush();
   }
 
   /** One turn's replies from the worker. */

@@ -8,6 +8,7 @@
  * settings in the first message; this file never fetches anything. As a worker's entry it starts
  * by itself; `serveEngine()` is for a worker of your own that imports it.
  */
+import { TurnBatch } from './turn-batch.js';
 import { UNBLOCK_TIMEOUT } from '../../bindings/abi.js';
 import { EngineClosedError } from '../../bindings/errors.js';
 import { HostLoop, type Sink } from '../../bindings/loop.js';
@@ -41,16 +42,15 @@ interface PageConn {
 /** One page's port: its connections, and the output gathered for it during this turn. */
 class PagePort {
   readonly conns = new Map<number, PageConn>();
-  #data = new Uint8Array(16 << 10);
-  #used = 0;
-  /** [conn, length, status] triples for this turn. */
-  #segs: number[] = [];
-  #scheduled = false;
+  /** This turn's output: [conn, length, status] rows and the reply bytes. */
+  readonly #batch: TurnBatch;
 
   constructor(
     readonly host: WorkerHost,
     readonly port: MessagePort,
-  ) {}
+  ) {
+    this.#batch = new TurnBatch(16 << 10, (segs, data) => this.post({ t: 'output', segs, data }, [data, segs.buffer]));
+  }
 
   post(msg: FromWorker, transfer: Transferable[] = []): void {
     this.port.postMessage(msg, transfer);
@@ -72,46 +72,18 @@ class PagePort {
   }
 
   #append(local: number, bytes: Uint8Array): void {
-    if (this.#used + bytes.length > this.#data.length) {
-      let cap = this.#data.length * 2;
-      while (cap < this.#used + bytes.length) cap *= 2;
-      const grown = new Uint8Array(cap);
-      grown.set(this.#data.subarray(0, this.#used));
-      this.#data = grown;
-    }
-    this.#data.set(bytes, this.#used);
-    this.#used += bytes.length;
-    const s = this.#segs;
-    const n = s.length;
-    if (n && s[n - 3] === local && s[n - 1] === STATUS_NONE) s[n - 2] += bytes.length;
-    else s.push(local, bytes.length, STATUS_NONE);
-    this.#schedule();
+    const b = this.#batch;
+    b.put(bytes);
+    b.row(local, bytes.length, STATUS_NONE, (s, k) => s[k] === local && s[k + 2] === STATUS_NONE && ((s[k + 1] += bytes.length), true));
   }
 
   #status(local: number, status: number): void {
-    const s = this.#segs;
-    const n = s.length;
-    if (n && s[n - 3] === local && s[n - 1] === STATUS_NONE) s[n - 1] = status;
-    else s.push(local, 0, status);
-    this.#schedule();
+    this.#batch.row(local, 0, status, (s, k) => s[k] === local && s[k + 2] === STATUS_NONE && ((s[k + 2] = status), true));
   }
 
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => this.flush());
-  }
-
-  /** Everything of this turn in one message; the bytes' buffer is transferred. */
+  /** Everything of this turn in one message now. */
   flush(): void {
-    this.#scheduled = false;
-    if (!this.#segs.length) return;
-    const data = this.#data.slice(0, this.#used).buffer;
-    const segs = Int32Array.from(this.#segs);
-    this.#segs = [];
-    this.#used = 0;
-    if (this.#data.length > 1 << 20) this.#data = new Uint8Array(16 << 10); // do not pin a huge turn's buffer
-    this.post({ t: 'output', segs, data }, [data, segs.buffer]);
+    this.#batch.flush();
   }
 
   /** One batch of the page's calls: opens, RESP bytes to feed, unblocks and closes, in order. */
