@@ -141,11 +141,11 @@ export class Group {
   free(): void {
     const cs = this.consumers.values();
     for (let i = 0; i < cs.length; i++) {
-      const pending = cs[i].pel.size;
-      release(<i64>pending * NACK_BYTES);
       cs[i].pel.freeAccounting();
       cs[i].free();
     }
+    // Every NACK is in the group PEL once, owned or not (XNACK leaves entries owned by nobody).
+    release(<i64>this.pel.size * NACK_BYTES);
     this.pel.freeAccounting();
     release(<i64>this.name.length * 2 + 128);
   }

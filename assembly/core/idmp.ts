@@ -6,6 +6,9 @@ import { account, release } from "../util/memory";
 export const IDMP_DEFAULT_DURATION: i64 = 100;
 export const IDMP_DEFAULT_MAXSIZE: i64 = 100;
 
+@inline function recordBytes(iid: string): i64 { return <i64>iid.length * 2 + 48; }
+@inline function producerBytes(name: string): i64 { return <i64>name.length * 2 + 96; }
+
 class Record {
   constructor(public iid: string, public ms: u64, public seq: u64, public at: f64) {}
 }
@@ -23,6 +26,11 @@ export class IdmpState {
   producers: Map<string, Producer> = new Map<string, Producer>();
   iidsAdded: i64 = 0;
   iidsDuplicates: i64 = 0;
+  /** Bytes this state has accounted (util/memory), released together when it is forgotten. */
+  private accounted: i64 = 0;
+
+  private charge(n: i64): void { account(n); this.accounted += n; }
+  private refund(n: i64): void { release(n); this.accounted -= n; }
 
   private expire(p: Producer, now: f64): void {
     const horizon = now - <f64>this.duration * 1000;
@@ -31,7 +39,7 @@ export class IdmpState {
       if (p.byIid.get(r.iid) !== r) { p.head++; continue; }
       if (r.at >= horizon && <i64>(p.order.length - p.head) <= this.maxsize) break;
       p.byIid.delete(r.iid);
-      release(<i64>r.iid.length * 2 + 48);
+      this.refund(recordBytes(r.iid));
       p.head++;
     }
     if (p.head > 64 && p.head * 2 > p.order.length) { p.order = p.order.slice(p.head); p.head = 0; }
@@ -52,11 +60,11 @@ export class IdmpState {
   record(producer: string, iid: string, ms: u64, seq: u64, now: f64): void {
     let p: Producer;
     if (this.producers.has(producer)) p = this.producers.get(producer);
-    else { p = new Producer(); this.producers.set(producer, p); account(<i64>producer.length * 2 + 96); }
+    else { p = new Producer(); this.producers.set(producer, p); this.charge(producerBytes(producer)); }
     const r = new Record(iid, ms, seq, now);
     p.byIid.set(iid, r);
     p.order.push(r);
-    account(<i64>iid.length * 2 + 48);
+    this.charge(recordBytes(iid));
     this.iidsAdded++;
     this.expire(p, now);
   }
@@ -72,7 +80,14 @@ export class IdmpState {
   configure(duration: i64, maxsize: i64): void {
     this.duration = duration;
     this.maxsize = maxsize;
+    this.free();
+  }
+
+  /** Forgets every producer and remembered ID (XCFGSET, or the stream itself is freed). */
+  free(): void {
     this.producers.clear();
+    release(this.accounted);
+    this.accounted = 0;
   }
 }
 

@@ -207,6 +207,7 @@ export class Stream {
 
   free(): void {
     freeGroups(this);
+    if (this.idmp != null) { this.idmp!.free(); this.idmp = null; }
     this.index.freeAll();
     release(STREAM_OVERHEAD);
   }

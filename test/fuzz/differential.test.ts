@@ -234,6 +234,11 @@ interface Candidate {
   /** Fresh state (empty keyspace, default configs), fresh connection, given protocol. */
   reset(resp3: boolean): Promise<void>;
   call(args: Cmd): Promise<Uint8Array>;
+  /**
+   * The engine only: FLUSHALL, close the connection, and return used_memory over its baseline (what
+   * it was before any connection existed) — 0 unless some write leaves memory accounted behind.
+   */
+  memoryLeftAfterFlush?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -273,6 +278,7 @@ async function engineCandidate(): Promise<Candidate> {
   // RIVULET_WASM: run another build of the module (default: the package's build/rivulet.wasm)
   const wasm = process.env.RIVULET_WASM ? readFileSync(process.env.RIVULET_WASM) : undefined;
   let engine: any = await createEngine(wasm ? { wasm } : undefined);
+  const baseline: number = engine.usedMemory();
   let conn: any = null;
   return {
     async reset(resp3) {
@@ -283,6 +289,13 @@ async function engineCandidate(): Promise<Candidate> {
     },
     async call(args) {
       return await conn.callRaw(...args);
+    },
+    async memoryLeftAfterFlush() {
+      await conn.callRaw('DISCARD'); // a sequence may end inside MULTI
+      checkOk('FLUSHALL', await conn.callRaw('FLUSHALL'));
+      await conn.close();
+      conn = null;
+      return engine.usedMemory() - baseline;
     },
     async close() {
       if (conn && typeof conn.close === 'function') await conn.close();
@@ -356,6 +369,13 @@ async function runSequence(ref: RedisRef, cand: Candidate, cmds: Cmd[], resp3: b
     const a = normalise(cmds[i], want[i]);
     const b = normalise(cmds[i], got);
     if (a !== b) return { index: i, cmd: cmds[i], expected: a, got: b };
+  }
+  // Invariant: after FLUSHALL (and with no connection open) used_memory is back at its baseline.
+  if (cand.memoryLeftAfterFlush) {
+    const left = await cand.memoryLeftAfterFlush();
+    if (left !== 0) {
+      return { index: cmds.length, cmd: ['FLUSHALL'], expected: 'used_memory back at its baseline', got: `${left} bytes above it` };
+    }
   }
   return null;
 }

@@ -61,6 +61,11 @@ interface Side {
   reset(): Promise<void>;
   /** Runs the commands in order; the raw reply of each. */
   run(cmds: Cmd[]): Promise<Uint8Array[]>;
+  /**
+   * The engine only: FLUSHALL, close the connection (the next reset opens a new one), and return
+   * used_memory over its baseline (before any connection existed): 0 unless memory leaked.
+   */
+  memoryLeftAfterFlush?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -98,14 +103,18 @@ async function engineSide(): Promise<Side> {
   const { createEngine } = await import('../../bindings/entry.node.ts');
   const wasm = process.env.RIVULET_WASM ? readFileSync(process.env.RIVULET_WASM) : undefined;
   const engine = await createEngine(wasm ? { wasm } : undefined);
+  const baseline = engine.usedMemory();
   let conn: ReturnType<typeof engine.connect> | null = null;
+  let proto3 = false;
   return {
     async open(resp3) {
       conn?.close();
       conn = engine.connect();
+      proto3 = resp3;
       if (resp3) checkOk('HELLO 3', await conn.callRaw('HELLO', '3'));
     },
     async reset() {
+      if (!conn) await this.open(proto3);
       await conn!.callRaw('DISCARD'); // a shrunk sequence may have left a MULTI open
       for (const c of RESET) checkOk(c.join(' '), await conn!.callRaw(...c));
     },
@@ -113,6 +122,13 @@ async function engineSide(): Promise<Side> {
       const out: Uint8Array[] = [];
       for (const c of cmds) out.push(await conn!.callRaw(...c));
       return out;
+    },
+    async memoryLeftAfterFlush() {
+      await conn!.callRaw('DISCARD'); // a sequence may end inside MULTI
+      checkOk('FLUSHALL', await conn!.callRaw('FLUSHALL'));
+      conn!.close();
+      conn = null;
+      return engine.usedMemory() - baseline;
     },
     async close() {
       conn?.close();
@@ -158,6 +174,14 @@ async function runSequence(ref: Side, cand: Side, cmds: Cmd[]): Promise<Mismatch
     const b = gotNorm[i];
     if (a !== b && !sameAnswer([cmds[i], ...(ctx[i] ?? [])], a, b)) {
       return { index: i, cmd: cmds[i], redis: td.decode(want[i]), engine: td.decode(got[i]), redisNorm: a, engineNorm: b };
+    }
+  }
+  // Invariant: after FLUSHALL (and with no connection open) used_memory is back at its baseline.
+  if (cand.memoryLeftAfterFlush) {
+    const left = await cand.memoryLeftAfterFlush();
+    if (left !== 0) {
+      const text = `${left} bytes of used_memory left after FLUSHALL`;
+      return { index: cmds.length, cmd: ['FLUSHALL'], redis: 'used_memory back at its baseline', engine: text, redisNorm: '', engineNorm: text };
     }
   }
   return null;
