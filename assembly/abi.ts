@@ -84,6 +84,42 @@ export const enum BatchResult {
   BUSY = -5,
 }
 
+/** Persistence job kinds (the HostRequest bits of SAVE, BGSAVE and BGREWRITEAOF), and a flag of `rv_job_start`. */
+export const enum JobKind {
+  /** SAVE: a snapshot written in the host's turn while its clients wait. */
+  SAVE = 1,
+  /** BGSAVE: a snapshot written in the background (a forked child in Redis). */
+  BGSAVE = 2,
+  /** The AOF rewrite (BGREWRITEAOF, automatic rewrites, appendonly yes). */
+  REWRITE = 4,
+  /** `rv_job_start` only: when another background job runs, schedule this one instead of refusing. */
+  SCHEDULE = 8,
+}
+
+/** Results of `rv_job_start`. */
+export const enum JobStart {
+  /** Started: the host runs it, then calls `rv_job_done` (no request bit is raised). */
+  STARTED = 0,
+  /** A job of this kind runs already (for SAVE: a SAVE or a BGSAVE). */
+  BUSY_SAME = 1,
+  /** Another background job runs. */
+  BUSY_OTHER = 2,
+  /** Scheduled (SCHEDULE given): raised as a request when the running job is done. */
+  SCHEDULED = 3,
+  /** Not a job kind. */
+  BAD_KIND = -1,
+}
+
+/** How a job ended (`rv_job_done`). */
+export const enum JobStatus {
+  /** Failed: BGSAVE / rewrite status err; waiting SAVE clients get `-ERR`. */
+  FAILED = 0,
+  /** Done: the file is in place. */
+  OK = 1,
+  /** Stopped by the host (AOF turned off, shutdown): no status change, like a child killed on purpose. */
+  ABORTED = 2,
+}
+
 // ─────────────────────────────────────────────────────────────────────────────── records
 
 /**
@@ -207,7 +243,7 @@ export type rv_effects_read = () => i32;
 export type rv_snapshot = () => f64;
 /** Moves the next ≤ SCRATCH_CAP bytes of that snapshot into scratch; 0 when done. */
 export type rv_snapshot_read = () => i32;
-/** Redis's dirty counter (changes since start); hosts diff it for save policies. */
+/** Redis's dirty counter (changes since start, never reset); hosts diff it for save policies (INFO reports rdb_changes_since_last_save itself). */
 export type rv_dirty = () => f64;
 
 // @section server Server hosting
@@ -218,8 +254,17 @@ export type rv_take_requests = () => i32;
 export type rv_set_internal = (conn: i32) => void;
 /** Scratch holds `"<peer ip:port> <local ip:port>"` (`len` bytes) for CLIENT LIST / INFO / KILL ADDR. */
 export type rv_conn_set_addr = (conn: i32, len: i32) => void;
-/** Scratch holds `len` bytes of INFO lines the host owns, `section\tfield:value\n` each; INFO merges them into its sections. */
+/** Scratch holds `len` bytes of INFO lines the host owns, `section\tfield:value\n` each; INFO merges them into its sections (the persistence job fields are the engine's: see "Host loop for persistence"). */
 export type rv_set_host_info = (len: i32) => void;
+
+// @section jobs Persistence jobs (see "Host loop for persistence")
+
+/** 1: this host runs persistence jobs and ends each with `rv_job_done`; 0 (the default): SAVE, BGSAVE and BGREWRITEAOF fail to start, as on a Redis that cannot write its files. */
+export type rv_persistence_enable = (on: i32) => void;
+/** A job the host decides on (save point, automatic rewrite, appendonly yes, SHUTDOWN SAVE): a JobKind, optionally with SCHEDULE; returns a JobStart. */
+export type rv_job_start = (kind: i32, now: f64) => i32;
+/** The host finished a job with a JobStatus: clients waiting on a SAVE get `+OK` / `-ERR` and become ready (`rv_ready_next`), their pipelined input runs; a scheduled job may now be requested (`rv_take_requests`). Returns how many connections became ready, or -1 when no job of that kind was running. */
+export type rv_job_done = (kind: i32, status: i32, now: f64) => i32;
 
 // @section facts Engine facts
 

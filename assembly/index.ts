@@ -4,13 +4,14 @@
 import { Client } from "./server/client";
 import { clients, dbs, config, setNow, nowMs, takeRequests } from "./server/state";
 import { SCRATCH_CAP, SNAPSHOT_FORMAT, FeedStatus, HostRequest, UnblockMode, BatchResult, BuildInfo, DatasetStats } from "./abi";
-import { setHostInfo, countConnection, uncountConnection } from "./commands/server";
+import { jobs } from "./server/jobs";
+import { completeJob } from "./commands/persistence";
+import { setHostInfo, countConnection, uncountConnection, replyUnblocked } from "./commands/server";
 import { bytesToKey } from "./resp/args";
 import { processInput, drainResumed } from "./server/dispatch";
 import { unpark, announce, nextReady, hasAnnounced, allBlocked } from "./server/blocking";
 import { registerCommands } from "./commands/table";
 import { expireBlocked } from "./commands/xread";
-import * as W from "./resp/writer";
 import { usedMemory } from "./util/memory";
 import { readEffects, setEffectsEnabled, setEffectsWanted, forgetDb } from "./server/effects";
 import { CommandWriter } from "./resp/command-writer";
@@ -59,7 +60,7 @@ function status(c: Client): i32 {
   if (pendingRequests != 0) s |= FeedStatus.REQUESTS;
   if (c.output.len > c.output.pos) s |= FeedStatus.OUTPUT;
   if (c.closeAfterReply) s |= FeedStatus.CLOSE;
-  if (c.blocked != null) s |= FeedStatus.BLOCKED;
+  if (c.parked) s |= FeedStatus.BLOCKED;
   if (hasAnnounced()) s |= FeedStatus.OTHERS_READY;
   return s;
 }
@@ -83,7 +84,7 @@ export function rv_feed(conn: i32, len: i32, now: f64): i32 {
   }
   setEffectsEnabled(!c.loading);
   if (c.loading) loadInput(c);
-  else if (c.blocked == null) processInput(c);
+  else if (!c.parked) processInput(c);
   drainResumed(c);
   setEffectsEnabled(true);
   return status(c);
@@ -118,8 +119,7 @@ export function rv_unblock(conn: i32, mode: i32): i32 {
   if (!clients.has(conn)) return 0;
   const c = clients.get(conn);
   if (c.blocked == null) return 0;
-  W.setTarget(c.output, c.resp);
-  if (mode == UnblockMode.ERROR) W.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"); else W.nullArray();
+  replyUnblocked(c, mode == UnblockMode.ERROR);
   unpark(c, true);
   drainResumed(c);
   return 1;
@@ -183,6 +183,8 @@ export function rv_dirty(): f64 { return <f64>dirty; }
 export function rv_take_requests(): i32 {
   const r = pendingRequests | takeRequests();
   pendingRequests = 0;
+  // The host writes the dataset of a SAVE it takes now: later SAVEs need another one.
+  if (r & HostRequest.SAVE) jobs.saveTaken();
   return r;
 }
 
@@ -272,4 +274,35 @@ export function rv_config_get(len: i32): i32 {
   const n = v.length < SCRATCH_CAP ? v.length : SCRATCH_CAP;
   for (let i = 0; i < n; i++) store<u8>(SCRATCH + <usize>i, <u8>v.charCodeAt(i));
   return v.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Persistence jobs (docs/ABI.md, "Host loop for persistence"). Kinds are the request bits:
+// SAVE = 1, BGSAVE = 2, REWRITE = 4.
+// ---------------------------------------------------------------------------------------------
+
+/** The host runs persistence jobs (1) or not (0, the default: SAVE / BGSAVE / BGREWRITEAOF fail to
+ *  start, as on a Redis that cannot write its files). */
+export function rv_persistence_enable(on: i32): void { jobs.enabled = on != 0; }
+
+/**
+ * A job the host starts itself (save point, automatic rewrite, appendonly yes, SHUTDOWN SAVE); kind
+ * may carry 8 = SCHEDULE. Returns 0 = started (run it, then rv_job_done), 1 = a job of this kind runs
+ * already (for SAVE: a BGSAVE or SAVE), 2 = another background job runs, 3 = scheduled instead (with
+ * SCHEDULE: raised as a request when the running job is done), -1 = unknown kind.
+ */
+export function rv_job_start(kind: i32, now: f64): i32 {
+  setNow(now);
+  return jobs.startByHost(kind, now);
+}
+
+/**
+ * The host finished a job: status 1 = ok, 0 = failed, 2 = aborted (stopped by the host; no status
+ * change). SAVE clients waiting for it get +OK / -ERR and become ready (rv_ready_next), their pending
+ * input runs; a scheduled job may now be raised as a request (rv_take_requests). Returns how many
+ * connections became ready, or -1 when no job of that kind was running.
+ */
+export function rv_job_done(kind: i32, status: i32, now: f64): i32 {
+  setNow(now);
+  return completeJob(kind, status, now);
 }

@@ -67,6 +67,42 @@ export const BatchResult = {
   BUSY: -5,
 } as const;
 
+/** Persistence job kinds (the HostRequest bits of SAVE, BGSAVE and BGREWRITEAOF), and a flag of `rv_job_start`. */
+export const JobKind = {
+  /** SAVE: a snapshot written in the host's turn while its clients wait. */
+  SAVE: 1,
+  /** BGSAVE: a snapshot written in the background (a forked child in Redis). */
+  BGSAVE: 2,
+  /** The AOF rewrite (BGREWRITEAOF, automatic rewrites, appendonly yes). */
+  REWRITE: 4,
+  /** `rv_job_start` only: when another background job runs, schedule this one instead of refusing. */
+  SCHEDULE: 8,
+} as const;
+
+/** Results of `rv_job_start`. */
+export const JobStart = {
+  /** Started: the host runs it, then calls `rv_job_done` (no request bit is raised). */
+  STARTED: 0,
+  /** A job of this kind runs already (for SAVE: a SAVE or a BGSAVE). */
+  BUSY_SAME: 1,
+  /** Another background job runs. */
+  BUSY_OTHER: 2,
+  /** Scheduled (SCHEDULE given): raised as a request when the running job is done. */
+  SCHEDULED: 3,
+  /** Not a job kind. */
+  BAD_KIND: -1,
+} as const;
+
+/** How a job ended (`rv_job_done`). */
+export const JobStatus = {
+  /** Failed: BGSAVE / rewrite status err; waiting SAVE clients get `-ERR`. */
+  FAILED: 0,
+  /** Done: the file is in place. */
+  OK: 1,
+  /** Stopped by the host (AOF turned off, shutdown): no status change, like a child killed on purpose. */
+  ABORTED: 2,
+} as const;
+
 /** What a loading connection (`rv_set_loading(conn, 1)`) did with its input so far, written by `rv_load_status`. Offsets count input bytes fed since loading was turned on. Its replies are dropped inside the engine; error replies are counted here instead. */
 export interface LoadStatus {
   /** Bytes of input consumed by complete commands. (offset 0, f64) */
@@ -192,7 +228,7 @@ export interface RivuletExports {
   rv_snapshot(): number;
   /** Moves the next ≤ SCRATCH_CAP bytes of that snapshot into scratch; 0 when done. */
   rv_snapshot_read(): number;
-  /** Redis's dirty counter (changes since start); hosts diff it for save policies. */
+  /** Redis's dirty counter (changes since start, never reset); hosts diff it for save policies (INFO reports rdb_changes_since_last_save itself). */
   rv_dirty(): number;
   /** HostRequest bits raised by commands since the last call; cleared when read. */
   rv_take_requests(): number;
@@ -200,8 +236,14 @@ export interface RivuletExports {
   rv_set_internal(conn: number): void;
   /** Scratch holds `"<peer ip:port> <local ip:port>"` (`len` bytes) for CLIENT LIST / INFO / KILL ADDR. */
   rv_conn_set_addr(conn: number, len: number): void;
-  /** Scratch holds `len` bytes of INFO lines the host owns, `section\tfield:value\n` each; INFO merges them into its sections. */
+  /** Scratch holds `len` bytes of INFO lines the host owns, `section\tfield:value\n` each; INFO merges them into its sections (the persistence job fields are the engine's: see "Host loop for persistence"). */
   rv_set_host_info(len: number): void;
+  /** 1: this host runs persistence jobs and ends each with `rv_job_done`; 0 (the default): SAVE, BGSAVE and BGREWRITEAOF fail to start, as on a Redis that cannot write its files. */
+  rv_persistence_enable(on: number): void;
+  /** A job the host decides on (save point, automatic rewrite, appendonly yes, SHUTDOWN SAVE): a JobKind, optionally with SCHEDULE; returns a JobStart. */
+  rv_job_start(kind: number, now: number): number;
+  /** The host finished a job with a JobStatus: clients waiting on a SAVE get `+OK` / `-ERR` and become ready (`rv_ready_next`), their pipelined input runs; a scheduled job may now be requested (`rv_take_requests`). Returns how many connections became ready, or -1 when no job of that kind was running. */
+  rv_job_done(kind: number, status: number, now: number): number;
   /** Writes the BuildInfo record and the build hash into scratch; returns their byte length. */
   rv_build_info(): number;
   /** 1 when a password is set (requirepass): new connections must AUTH; else 0. */
@@ -240,6 +282,9 @@ export const EXPORT_NAMES = [
   'rv_set_internal',
   'rv_conn_set_addr',
   'rv_set_host_info',
+  'rv_persistence_enable',
+  'rv_job_start',
+  'rv_job_done',
   'rv_build_info',
   'rv_auth_required',
   'rv_dataset_stats',
@@ -273,6 +318,9 @@ export const EXPORT_SIGNATURES: { readonly [name in (typeof EXPORT_NAMES)[number
   rv_set_internal: '(i32) -> nil',
   rv_conn_set_addr: '(i32, i32) -> nil',
   rv_set_host_info: '(i32) -> nil',
+  rv_persistence_enable: '(i32) -> nil',
+  rv_job_start: '(i32, f64) -> i32',
+  rv_job_done: '(i32, i32, f64) -> i32',
   rv_build_info: '() -> i32',
   rv_auth_required: '() -> i32',
   rv_dataset_stats: '() -> i32',

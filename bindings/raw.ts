@@ -297,6 +297,21 @@ export class RawEngine {
     return v;
   }
 
+  /** `rv_persistence_enable`: this host runs persistence jobs (and calls `rv_job_done` for each). */
+  persistenceEnable(on: boolean): void {
+    this.#call(this.exports.rv_persistence_enable, on ? 1 : 0);
+  }
+
+  /** `rv_job_start`: a host-started job (`JobKind`, optionally `| JobKind.SCHEDULE`); a `JobStart` code. */
+  jobStart(kind: number, now: number): number {
+    return this.#call(this.exports.rv_job_start, kind, now);
+  }
+
+  /** `rv_job_done`: a job finished with a `JobStatus`; connections that became ready, or -1. */
+  jobDone(kind: number, status: number, now: number): number {
+    return this.#call(this.exports.rv_job_done, kind, status, now);
+  }
+
   /** The whole snapshot (`rv_snapshot` then `rv_snapshot_read` until 0) as one array. */
   readSnapshot(): Uint8Array {
     const size = this.snapshot();

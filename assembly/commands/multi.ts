@@ -5,6 +5,8 @@ import { Client } from "../server/client";
 import * as W from "../resp/writer";
 import { replyError, call, lookupQueued } from "../server/dispatch";
 import { setDenyBlocking } from "./xread";
+import { setInExec, nowMs } from "../server/state";
+import { jobs } from "../server/jobs";
 
 // MULTI
 export function multiCommand(c: Client, a: Args): void {
@@ -35,12 +37,16 @@ export function execCommand(c: Client, a: Args): void {
   c.multiDenyOom = false;
   W.arrayLen(queue.length);
   setDenyBlocking(true);
+  setInExec(true);
   for (let i = 0; i < queue.length; i++) {
     const q = queue[i];
     W.setTarget(c.output, c.resp);
     call(c, lookupQueued(q), q);
   }
+  setInExec(false);
   setDenyBlocking(false);
   W.setTarget(c.output, c.resp);
   for (let i = 0; i < queue.length; i++) queue[i].free();
+  // A BGSAVE / BGREWRITEAOF in the transaction was scheduled; Redis's cron starts it right after.
+  jobs.startScheduled(nowMs);
 }

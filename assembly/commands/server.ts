@@ -1,13 +1,15 @@
 // Server commands: INFO, CLIENT LIST/INFO/KILL/UNBLOCK/NO-EVICT, COMMAND, AUTH, TIME, RESET,
-// SHUTDOWN, SAVE/BGSAVE/BGREWRITEAOF. The engine answers; the host acts on the requests it is given.
+// SHUTDOWN. The engine answers; the host acts on the requests it is given.
 import { Args, bytesToKey } from "../resp/args";
 import { Client } from "../server/client";
 import * as W from "../resp/writer";
 import { ByteBuffer } from "../util/buffer";
-import { replyError, noteError, commandTable, Command, errorStats, totalErrorReplies, resetErrorStats,
-  CMD_WRITE, CMD_DENYOOM, CMD_READONLY, CMD_BLOCKING, CMD_FAST, CMD_ADMIN, CMD_NOSCRIPT, CMD_LOADING, CMD_STALE, CMD_NO_AUTH } from "../server/dispatch";
+import { replyError, noteError, replyErrorToBlocked, failBlockedCall, markCallFailed, commandTable, Command, errorStats, totalErrorReplies, resetErrorStats,
+  CMD_WRITE, CMD_DENYOOM, CMD_READONLY, CMD_BLOCKING, CMD_FAST, CMD_ADMIN, CMD_NOSCRIPT, CMD_LOADING, CMD_STALE, CMD_NO_AUTH, CMD_NO_MULTI } from "../server/dispatch";
 import { config, clients, dbs, nowMs, dirty, totalCommands, requestHost, resetCommandCount } from "../server/state";
 import { HostRequest } from "../abi";
+import { jobs } from "../server/jobs";
+import { persistenceInfo } from "./persistence";
 import { blockedClients, unpark, announce } from "../server/blocking";
 import { usedMemory } from "../util/memory";
 import { DB_COUNT } from "../core/keyspace";
@@ -131,9 +133,8 @@ export function infoCommand(c: Client, a: Args): void {
   }
   if (wants(a, "persistence", true)) {
     w.section("Persistence", "persistence");
-    w.line("loading:0");
-    w.line("engine_dirty:" + dirty.toString());
-    w.host("persistence");
+    const lines = persistenceInfo(hostInfo.has("persistence") ? hostInfo.get("persistence") : null, nowMs);
+    for (let i = 0; i < lines.length; i++) w.line(lines[i]);
   }
   if (wants(a, "stats", true)) {
     w.section("Stats", "stats");
@@ -197,6 +198,7 @@ function resetStats(): void {
   }
   resetErrorStats();
   resetCommandCount();
+  jobs.resetStats();
   totalConnections = 0;
   peakMemory = usedMemory();
 }
@@ -271,6 +273,7 @@ export function clientInfoCommand(c: Client, a: Args): void {
 
 function killClient(target: Client): void {
   target.closeAfterReply = true;
+  target.saveRound = 0;
   unpark(target, false);
   announce(target);
 }
@@ -324,12 +327,25 @@ export function clientUnblockCommand(c: Client, a: Args): void {
   const id = <i32>argInt;
   if (!clients.has(id) || clients.get(id).blocked == null) { W.integer(0); return; }
   const t = clients.get(id);
-  W.setTarget(t.output, t.resp);
-  if (error) W.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"); else W.nullArray();
+  replyUnblocked(t, error);
+  // The error sent to the other client was counted during this call: Redis fails this one too.
+  if (error) markCallFailed();
   unpark(t, true);
   announce(t);
   W.setTarget(c.output, c.resp);
   W.integer(1);
+}
+
+/**
+ * The reply of a client unblocked by CLIENT UNBLOCK (or the host's rv_unblock): an error, or the
+ * timeout reply. Either way Redis counts a failed call of the blocking command (updateStatsOnUnblock
+ * with errors); the error also counts in errorstats. Leaves the reply target on that client.
+ */
+export function replyUnblocked(t: Client, error: bool): void {
+  if (error) { replyErrorToBlocked(t, "UNBLOCKED client unblocked via CLIENT UNBLOCK"); return; }
+  W.setTarget(t.output, t.resp);
+  W.nullArray();
+  failBlockedCall(t);
 }
 
 // CLIENT NO-EVICT | NO-TOUCH on|off, CLIENT REPLY ON: accepted, nothing to do here.
@@ -351,6 +367,7 @@ function flagNames(f: i32): Array<string> {
   if (f & CMD_STALE) r.push("stale");
   if (f & CMD_NO_AUTH) r.push("no_auth");
   if (f & CMD_FAST) r.push("fast");
+  if (f & CMD_NO_MULTI) r.push("no_multi");
   return r;
 }
 
@@ -484,22 +501,6 @@ export function shutdownCommand(c: Client, a: Args): void {
   if ((bits & HostRequest.SHUTDOWN_NOSAVE) != 0 && (bits & HostRequest.SHUTDOWN_SAVE) != 0) { syntaxError(); return; }
   requestHost(bits);
   c.closeAfterReply = true;
-}
-
-// SAVE
-export function saveCommand(c: Client, a: Args): void { requestHost(HostRequest.SAVE); W.ok(); }
-
-// BGSAVE [SCHEDULE]
-export function bgsaveCommand(c: Client, a: Args): void {
-  if (a.count == 2 && !a.is(1, "schedule")) { syntaxError(); return; }
-  requestHost(HostRequest.BGSAVE);
-  W.simple("Background saving started");
-}
-
-// BGREWRITEAOF
-export function bgrewriteaofCommand(c: Client, a: Args): void {
-  requestHost(HostRequest.BGREWRITEAOF);
-  W.simple("Background append only file rewriting started");
 }
 
 export function registerServerStats(): void { setResetStatHook(resetStats); }

@@ -1,5 +1,5 @@
 // The command table: name, arity, flags and key positions, as in Redis 7.0's commands/*.json.
-import { Command, register, registerSub, CMD_WRITE, CMD_DENYOOM, CMD_READONLY, CMD_BLOCKING, CMD_FAST, CMD_ADMIN, CMD_NOSCRIPT, CMD_LOADING, CMD_STALE, CMD_NO_AUTH, CMD_NOT_QUEUED } from "../server/dispatch";
+import { Command, register, registerSub, CMD_WRITE, CMD_DENYOOM, CMD_READONLY, CMD_BLOCKING, CMD_FAST, CMD_ADMIN, CMD_NOSCRIPT, CMD_LOADING, CMD_STALE, CMD_NO_AUTH, CMD_NOT_QUEUED, CMD_NO_MULTI } from "../server/dispatch";
 import { xaddCommand, xtrimCommand } from "./xadd";
 import { xrangeCommand, xrevrangeCommand, xlenCommand, xdelCommand } from "./xrange";
 import { xreadCommand, xreadgroupCommand, registerServe } from "./xread";
@@ -9,9 +9,9 @@ import { xackCommand, xpendingCommand, xclaimCommand, xautoclaimCommand } from "
 import { delCommand, unlinkCommand, existsCommand, typeCommand, keysCommand, scanCommand, dbsizeCommand, flushdbCommand, flushallCommand, renameCommand, selectCommand, setCommand, getCommand } from "./keyspace";
 import { pingCommand, echoCommand, quitCommand, helloCommand, clientIdCommand, clientSetnameCommand, clientGetnameCommand, clientSetinfoCommand } from "./connection";
 import { configGetCommand, configSetCommand, configResetstatCommand, configHelpCommand } from "./config";
-import { snapshotHeaderCommand } from "./persistence";
+import { snapshotHeaderCommand, saveCommand, bgsaveCommand, bgrewriteaofCommand, lastsaveCommand } from "./persistence";
 import { xdelexCommand, xackdelCommand, xnackCommand, xcfgsetCommand } from "./reliability";
-import { infoCommand, clientListCommand, clientInfoCommand, clientKillCommand, clientUnblockCommand, clientOnOffCommand, commandCommand, commandCountCommand, commandInfoCommand, commandDocsCommand, commandListCommand, authCommand, timeCommand, resetCommand, shutdownCommand, saveCommand, bgsaveCommand, bgrewriteaofCommand, registerServerStats } from "./server";
+import { infoCommand, clientListCommand, clientInfoCommand, clientKillCommand, clientUnblockCommand, clientOnOffCommand, commandCommand, commandCountCommand, commandInfoCommand, commandDocsCommand, commandListCommand, authCommand, timeCommand, resetCommand, shutdownCommand, registerServerStats } from "./server";
 import { multiCommand, execCommand, discardCommand } from "./multi";
 
 import { Client } from "../server/client";
@@ -101,9 +101,10 @@ export function registerCommands(): void {
   register(new Command("time", 1, CMD_LOADING | CMD_STALE | F, timeCommand, 0, 0, 0, "server"));
   register(new Command("reset", 1, CMD_NO_AUTH | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | F | CMD_NOT_QUEUED, resetCommand, 0, 0, 0, "connection"));
   register(new Command("shutdown", -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH, shutdownCommand, 0, 0, 0, "server"));
-  register(new Command("save", 1, CMD_ADMIN | CMD_NOSCRIPT, saveCommand, 0, 0, 0, "server"));
+  register(new Command("save", 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, saveCommand, 0, 0, 0, "server"));
   register(new Command("bgsave", -1, CMD_ADMIN | CMD_NOSCRIPT, bgsaveCommand, 0, 0, 0, "server"));
   register(new Command("bgrewriteaof", 1, CMD_ADMIN | CMD_NOSCRIPT, bgrewriteaofCommand, 0, 0, 0, "server"));
+  register(new Command("lastsave", 1, CMD_LOADING | CMD_STALE | F, lastsaveCommand, 0, 0, 0, "server"));
   registerServerStats();
   register(new Command("rivulet.snapshot", 3, CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, snapshotHeaderCommand, 0, 0, 0, "server"));
   registerServe();

@@ -50,9 +50,10 @@ function writeClaimed(s: Stream, n: Nack, justid: bool): void {
   if (it.next()) writeEntry(it.entry); else W.nullBulk();
 }
 
+/** The claiming consumer; creating it is a change of its own (streamCreateConsumer: dirty + 1). */
 function ensureConsumer(g: Group, name: string): Consumer {
   let consumer = g.lookupConsumer(name);
-  if (consumer == null) consumer = g.createConsumer(name, nowMs);
+  if (consumer == null) { consumer = g.createConsumer(name, nowMs); addDirty(1); }
   consumer!.seenTime = nowMs;
   return consumer!;
 }
@@ -197,7 +198,10 @@ export function xclaimCommand(c: Client, a: Args): void {
     }
   }
   let lastIdMoved = false;
-  if (cmp(lastId, g.lastId) > 0) { g.lastId.copyFrom(lastId); addDirty(1); lastIdMoved = true; }
+  // A moved last ID is one change of its own only when no claimed or dropped entry carried it
+  // (xclaimCommand's propagate_last_id).
+  let lastIdChange = false;
+  if (cmp(lastId, g.lastId) > 0) { g.lastId.copyFrom(lastId); lastIdMoved = true; lastIdChange = true; }
   const key = a.str(1);
   markCustom();
   if (deliveryGiven) { if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now; }
@@ -210,7 +214,7 @@ export function xclaimCommand(c: Client, a: Args): void {
     const id = ids[k];
     let nack = g.pel.find(id.ms, id.seq);
     if (!entryExists(s, id.ms, id.seq)) {
-      if (nack != null) { g.removeNack(nack!); addDirty(1); effectAck(c.db.id, key, g, id.ms, id.seq); }
+      if (nack != null) { g.removeNack(nack!); addDirty(1); lastIdChange = false; effectAck(c.db.id, key, g, id.ms, id.seq); }
       continue;
     }
     if (force && nack == null) nack = g.createUnowned(id.ms, id.seq, now);
@@ -228,7 +232,9 @@ export function xclaimCommand(c: Client, a: Args): void {
     addDirty(1);
     effectClaim(c.db.id, key, g, nack);
     lastIdMoved = false;
+    lastIdChange = false;
   }
+  if (lastIdChange) addDirty(1);
   if (lastIdMoved) effectSetId(c.db.id, key, g);
   W.setDeferredArray(at, n);
 }

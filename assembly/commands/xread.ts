@@ -2,7 +2,7 @@
 import { Args } from "../resp/args";
 import { Client } from "../server/client";
 import * as W from "../resp/writer";
-import { replyError, noteError, setServeReady, drainResumed, replyLimit, guardReply } from "../server/dispatch";
+import { replyError, noteError, replyErrorToBlocked, setServeReady, drainResumed, replyLimit, guardReply } from "../server/dispatch";
 import { nowMs, dbs, addDirty } from "../server/state";
 import { BlockedRead, BLOCK_XREAD, BLOCK_XREADGROUP, park, unpark, takeReadyKeys, waitersOf, announce, hasReadyKeys } from "../server/blocking";
 import { StreamID, cmp, cmpId, U64_MAX } from "../core/ids";
@@ -12,7 +12,7 @@ import { Group, Consumer, Nack, lookupGroup, advanceGroup } from "../core/groups
 import { parseIntArg, argInt, parseIdArg, syntaxError, wrongType, ERR_NOT_INTEGER } from "./common";
 import { writeRange, writeEntry, writeEntryParts } from "./entries";
 import { effectClaim, effectSetId, effectCreateConsumer, effectAck } from "./group-effects";
-import { beginUnit, endUnit } from "../server/effects";
+import { beginUnit, endUnit, markCustom } from "../server/effects";
 
 /** XREAD's count when blocking without COUNT (XREAD_BLOCKED_DEFAULT_COUNT). */
 const BLOCKED_DEFAULT_COUNT: i64 = 1000;
@@ -61,7 +61,7 @@ export function writeGroupRange(dbId: i32, key: string, s: Stream, g: Group, con
     n++;
   }
   W.setDeferredArray(at, n);
-  if (n > 0) { addDirty(1); effectSetId(dbId, key, g); }
+  if (n > 0) effectSetId(dbId, key, g);
   return n;
 }
 
@@ -132,10 +132,12 @@ function writeConsumerHistory(dbId: i32, key: string, s: Stream, g: Group, consu
   W.setDeferredArray(at, n);
 }
 
+/** The reading consumer; creating it is a change of its own (streamCreateConsumer: dirty + 1). */
 function lookupOrCreateConsumer(dbId: i32, key: string, g: Group, name: string): Consumer {
   let consumer = g.lookupConsumer(name);
   if (consumer == null) {
     consumer = g.createConsumer(name, nowMs);
+    addDirty(1);
     effectCreateConsumer(dbId, key, g, name);
   }
   consumer!.seenTime = nowMs;
@@ -272,6 +274,11 @@ function readGeneric(c: Client, a: Args, isGroup: bool): void {
       const consumer = lookupOrCreateConsumer(c.db.id, keys[k], g, consumerName);
       if (history) writeConsumerHistory(c.db.id, keys[k], s, g, consumer, gt, count);
       else writeGroupRange(c.db.id, keys[k], s, g, consumer, gt, count, noack, claimIdle);
+      // Like xreadCommand: every stream a group read serves is a change, history reads included
+      // (a blocked read served later is not: serveReadyKeys). Its effects are the XCLAIM / SETID /
+      // CREATECONSUMER restatements, never the XREADGROUP itself.
+      addDirty(1);
+      markCustom();
     } else {
       const start = gt.clone();
       start.incr();
@@ -320,8 +327,7 @@ export function serveReadyKeys(): void {
         if (ki < 0) continue;
         if (v == null || v.type != TYPE_STREAM) {
           if (b.kind == BLOCK_XREADGROUP) {
-            W.setTarget(rc.output, rc.resp);
-            W.error("UNBLOCKED the stream key no longer exists");
+            replyErrorToBlocked(rc, "UNBLOCKED the stream key no longer exists");
             unpark(rc, true);
             announce(rc);
           }
@@ -333,8 +339,7 @@ export function serveReadyKeys(): void {
         if (b.kind == BLOCK_XREADGROUP) {
           g = lookupGroup(s, b.group);
           if (g == null) {
-            W.setTarget(rc.output, rc.resp);
-            W.error("NOGROUP the consumer group this client was blocked on no longer exists");
+            replyErrorToBlocked(rc, "NOGROUP the consumer group this client was blocked on no longer exists");
             unpark(rc, true);
             announce(rc);
             continue;

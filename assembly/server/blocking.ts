@@ -60,7 +60,12 @@ export function unpark(c: Client, resume: bool): void {
   }
   c.blocked = null;
   blockedClients--;
-  if (resume && !c.resumePending && c.input.pos < c.input.len) {
+  if (resume) resumeLater(c);
+}
+
+/** A client that stops being parked: the input that arrived meanwhile is queued to run. */
+export function resumeLater(c: Client): void {
+  if (!c.resumePending && c.input.pos < c.input.len) {
     c.resumePending = true;
     resumeQueue.push(c);
   }

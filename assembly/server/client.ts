@@ -22,6 +22,8 @@ export class Client {
   /** A queued command may use memory (EXEC is then rejected under OOM, as in Redis). */
   multiDenyOom: bool = false;
   blocked: BlockedRead | null = null;
+  /** Waiting for the SAVE of this round (server/jobs.ts) to be written; 0 = not waiting. */
+  saveRound: i32 = 0;
   closeAfterReply: bool = false;
   /** Queued on the ready list for rv_ready_next. */
   announced: bool = false;
@@ -49,6 +51,9 @@ export class Client {
     this.db = db;
     account(CLIENT_OVERHEAD);
   }
+
+  /** Parked without a reply (a blocked read, or a SAVE the host is writing): its input waits. */
+  @inline get parked(): bool { return this.blocked != null || this.saveRound != 0; }
 
   discardMulti(): void {
     for (let i = 0; i < this.multiQueue.length; i++) this.multiQueue[i].free();

@@ -23,6 +23,8 @@ export const CMD_NO_AUTH: i32 = 512;
 /** Runs immediately even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
 export const CMD_NOT_QUEUED: i32 = 1024;
 export const CMD_PUBSUB: i32 = 2048;
+/** Refused inside MULTI (SAVE). */
+export const CMD_NO_MULTI: i32 = 4096;
 
 export type Handler = (c: Client, a: Args) => void;
 
@@ -126,6 +128,43 @@ export function replyErrorCustom(code: string): void {
 /** Marks the current command as failed without emitting (the error was written in pieces). */
 export function noteError(code: string): void { replyErrorCustom(code); }
 
+/** The running command counts as failed though its own reply is not an error (CLIENT UNBLOCK ...
+ *  ERROR: Redis counts the error it sends to the unblocked client against the caller too). */
+export function markCallFailed(): void { currentFailed = true; }
+
+/** The command a blocked client is parked in: its last command (XREAD / XREADGROUP). */
+function blockedCommand(c: Client): Command | null {
+  const name = c.lastCmd;
+  const bar = name.indexOf("|");
+  const base = bar < 0 ? name : name.substring(0, bar);
+  if (!commandTable.has(base)) return null;
+  const cmd = commandTable.get(base);
+  if (bar < 0) return cmd;
+  const sub = name.substring(bar + 1);
+  return cmd.subcommands != null && cmd.subcommands!.has(sub) ? cmd.subcommands!.get(sub) : null;
+}
+
+/** A blocked client is unblocked in a way Redis counts as a failed call of its blocking command
+ *  (updateStatsOnUnblock with errors). */
+export function failBlockedCall(c: Client): void {
+  const cmd = blockedCommand(c);
+  if (cmd != null) cmd.failedCalls++;
+}
+
+/**
+ * Error reply to a blocked client as it is unblocked (group or key gone, CLIENT UNBLOCK ERROR): like
+ * Redis's addReplyError on that client, it counts in errorstats / total_error_replies, and as a failed
+ * call of the command it was blocked in, not of the command that woke it. Leaves the reply target on
+ * that client.
+ */
+export function replyErrorToBlocked(c: Client, msg: string): void {
+  W.setTarget(c.output, c.resp);
+  W.error(msg);
+  const sp = msg.indexOf(" ");
+  countError(sp > 0 ? msg.substring(0, sp) : msg);
+  failBlockedCall(c);
+}
+
 export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /**
@@ -197,6 +236,10 @@ export function processCommand(c: Client, a: Args): void {
     rejectWith(c, cmd, isExec, "NOAUTH Authentication required.");
     return;
   }
+  if (c.inMulti && (cmd.flags & CMD_NO_MULTI) != 0) {
+    rejectWith(c, cmd, isExec, "ERR Command not allowed inside a transaction");
+    return;
+  }
   if (!c.loading && (config.maxmemory > 0 || config.pageBudget > 0)) {
     let denyOom = (cmd.flags & CMD_DENYOOM) != 0 || (isExec && c.multiDenyOom);
     if (c.inMulti && (cmd.flags & CMD_NOT_QUEUED) == 0) denyOom = true;
@@ -220,6 +263,8 @@ export function processCommand(c: Client, a: Args): void {
 
 /** Runs a command handler with stats (Redis call()). */
 export function call(c: Client, cmd: Command, a: Args): void {
+  // EXEC nests calls: an error of a queued command fails that command only, not EXEC.
+  const outerFailed = currentFailed;
   currentFailed = false;
   c.lastCmd = cmd.fullName;
   beginUnit();
@@ -233,6 +278,7 @@ export function call(c: Client, cmd: Command, a: Args): void {
   endUnit();
   cmd.calls++;
   if (currentFailed) cmd.failedCalls++;
+  currentFailed = outerFailed;
   countCommand();
 }
 
@@ -267,7 +313,7 @@ export function serveBlockedAfterWrite(): void {
 /** Runs every complete command in the client's input. Returns false if the connection must close. */
 export function processInput(c: Client): void {
   const buf = c.input;
-  while (!c.closeAfterReply && c.blocked == null && !c.closed) {
+  while (!c.closeAfterReply && !c.parked && !c.closed) {
     const r = parseCommand(buf, c.args, c.inlineArena);
     if (r == PARSE_OK) {
       processCommand(c, c.args);
@@ -282,7 +328,7 @@ export function processInput(c: Client): void {
       break;
     } else break;
   }
-  if (c.blocked == null) buf.compact();
+  if (!c.parked) buf.compact();
 }
 
 /** Runs input of clients unblocked during the last command, until no more work appears. */

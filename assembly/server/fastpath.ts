@@ -31,7 +31,7 @@ const id = new StreamID();
 }
 
 export function xaddBatch(c: Client, p: usize, len: i32): i32 {
-  if (c.inMulti || c.blocked != null || c.loading) return BatchResult.BUSY;
+  if (c.inMulti || c.parked || c.loading) return BatchResult.BUSY;
   let at = 0;
   const keyLen = lengthAt(p, at, len);
   if (keyLen < 0) return BatchResult.MALFORMED;

@@ -28,7 +28,16 @@ export const clients = new Map<i32, Client>();
 
 /** The time of the command being run, from the host (commandTimeSnapshot in Redis). */
 export let nowMs: f64 = 0;
-export function setNow(t: f64): void { nowMs = t; }
+/** The first time the host supplied: when the engine started, as far as it can tell. */
+export let startMs: f64 = 0;
+export function setNow(t: f64): void {
+  nowMs = t;
+  if (startMs == 0) startMs = t;
+}
+
+/** EXEC is running its queue (server.in_exec): BGSAVE / BGREWRITEAOF are then only scheduled. */
+export let inExec: bool = false;
+export function setInExec(on: bool): void { inExec = on; }
 
 /** Monotonic ms used for ID generation: never goes backwards within a run. */
 export function commandTimeMs(): u64 { return nowMs <= 0 ? 0 : <u64>nowMs; }

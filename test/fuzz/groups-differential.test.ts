@@ -106,15 +106,16 @@ async function engineSide(): Promise<Side> {
   const baseline = engine.usedMemory();
   let conn: ReturnType<typeof engine.connect> | null = null;
   let proto3 = false;
+  const open = async (resp3: boolean) => {
+    conn?.close();
+    conn = engine.connect();
+    proto3 = resp3;
+    if (resp3) checkOk('HELLO 3', await conn.callRaw('HELLO', '3'));
+  };
   return {
-    async open(resp3) {
-      conn?.close();
-      conn = engine.connect();
-      proto3 = resp3;
-      if (resp3) checkOk('HELLO 3', await conn.callRaw('HELLO', '3'));
-    },
+    open,
     async reset() {
-      if (!conn) await this.open(proto3);
+      if (!conn) await open(proto3);
       await conn!.callRaw('DISCARD'); // a shrunk sequence may have left a MULTI open
       for (const c of RESET) checkOk(c.join(' '), await conn!.callRaw(...c));
     },

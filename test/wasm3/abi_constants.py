@@ -46,6 +46,30 @@ class BatchResult:
     BUSY = -5  # The connection is inside MULTI, blocked or loading.
 
 
+class JobKind:
+    "Persistence job kinds (the HostRequest bits of SAVE, BGSAVE and BGREWRITEAOF), and a flag of `rv_job_start`."
+    SAVE = 1  # SAVE: a snapshot written in the host's turn while its clients wait.
+    BGSAVE = 2  # BGSAVE: a snapshot written in the background (a forked child in Redis).
+    REWRITE = 4  # The AOF rewrite (BGREWRITEAOF, automatic rewrites, appendonly yes).
+    SCHEDULE = 8  # `rv_job_start` only: when another background job runs, schedule this one instead of refusing.
+
+
+class JobStart:
+    "Results of `rv_job_start`."
+    STARTED = 0  # Started: the host runs it, then calls `rv_job_done` (no request bit is raised).
+    BUSY_SAME = 1  # A job of this kind runs already (for SAVE: a SAVE or a BGSAVE).
+    BUSY_OTHER = 2  # Another background job runs.
+    SCHEDULED = 3  # Scheduled (SCHEDULE given): raised as a request when the running job is done.
+    BAD_KIND = -1  # Not a job kind.
+
+
+class JobStatus:
+    "How a job ended (`rv_job_done`)."
+    FAILED = 0  # Failed: BGSAVE / rewrite status err; waiting SAVE clients get `-ERR`.
+    OK = 1  # Done: the file is in place.
+    ABORTED = 2  # Stopped by the host (AOF turned off, shutdown): no status change, like a child killed on purpose.
+
+
 class LoadStatus:
     "What a loading connection (`rv_set_loading(conn, 1)`) did with its input so far, written by `rv_load_status`. Offsets count input bytes fed since loading was turned on. Its replies are dropped inside the engine; error replies are counted here instead."
     SIZE = 80
@@ -93,6 +117,9 @@ EXPORTS = {
     "rv_set_internal": (("conn",), (I32,), ()),
     "rv_conn_set_addr": (("conn", "len"), (I32, I32), ()),
     "rv_set_host_info": (("len",), (I32,), ()),
+    "rv_persistence_enable": (("on",), (I32,), ()),
+    "rv_job_start": (("kind", "now"), (I32, F64), (I32,)),
+    "rv_job_done": (("kind", "status", "now"), (I32, I32, F64), (I32,)),
     "rv_build_info": ((), (), (I32,)),
     "rv_auth_required": ((), (), (I32,)),
     "rv_dataset_stats": ((), (), (I32,)),

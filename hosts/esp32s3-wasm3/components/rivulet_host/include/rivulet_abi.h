@@ -81,6 +81,42 @@ enum rv_batch_result {
   RV_BATCH_RESULT_BUSY = -5,
 };
 
+/* Persistence job kinds (the HostRequest bits of SAVE, BGSAVE and BGREWRITEAOF), and a flag of `rv_job_start`. */
+enum rv_job_kind {
+  /* SAVE: a snapshot written in the host's turn while its clients wait. */
+  RV_JOB_KIND_SAVE = 1,
+  /* BGSAVE: a snapshot written in the background (a forked child in Redis). */
+  RV_JOB_KIND_BGSAVE = 2,
+  /* The AOF rewrite (BGREWRITEAOF, automatic rewrites, appendonly yes). */
+  RV_JOB_KIND_REWRITE = 4,
+  /* `rv_job_start` only: when another background job runs, schedule this one instead of refusing. */
+  RV_JOB_KIND_SCHEDULE = 8,
+};
+
+/* Results of `rv_job_start`. */
+enum rv_job_start {
+  /* Started: the host runs it, then calls `rv_job_done` (no request bit is raised). */
+  RV_JOB_START_STARTED = 0,
+  /* A job of this kind runs already (for SAVE: a SAVE or a BGSAVE). */
+  RV_JOB_START_BUSY_SAME = 1,
+  /* Another background job runs. */
+  RV_JOB_START_BUSY_OTHER = 2,
+  /* Scheduled (SCHEDULE given): raised as a request when the running job is done. */
+  RV_JOB_START_SCHEDULED = 3,
+  /* Not a job kind. */
+  RV_JOB_START_BAD_KIND = -1,
+};
+
+/* How a job ended (`rv_job_done`). */
+enum rv_job_status {
+  /* Failed: BGSAVE / rewrite status err; waiting SAVE clients get `-ERR`. */
+  RV_JOB_STATUS_FAILED = 0,
+  /* Done: the file is in place. */
+  RV_JOB_STATUS_OK = 1,
+  /* Stopped by the host (AOF turned off, shutdown): no status change, like a child killed on purpose. */
+  RV_JOB_STATUS_ABORTED = 2,
+};
+
 /*
  * What a loading connection (`rv_set_loading(conn, 1)`) did with its input so far, written by
  * `rv_load_status`. Offsets count input bytes fed since loading was turned on. Its replies are
@@ -222,7 +258,7 @@ RV_ABI_STATIC_ASSERT(offsetof(rv_dataset_stats_t, stream_entries) == 16, "rv_dat
  *   int32_t rv_snapshot_read(void);
  *       Moves the next ≤ SCRATCH_CAP bytes of that snapshot into scratch; 0 when done.
  *   double rv_dirty(void);
- *       Redis's dirty counter (changes since start); hosts diff it for save policies.
+ *       Redis's dirty counter (changes since start, never reset); hosts diff it for save policies (INFO reports rdb_changes_since_last_save itself).
  *
  * Server hosting
  *   int32_t rv_take_requests(void);
@@ -232,7 +268,15 @@ RV_ABI_STATIC_ASSERT(offsetof(rv_dataset_stats_t, stream_entries) == 16, "rv_dat
  *   void rv_conn_set_addr(int32_t conn, int32_t len);
  *       Scratch holds `"<peer ip:port> <local ip:port>"` (`len` bytes) for CLIENT LIST / INFO / KILL ADDR.
  *   void rv_set_host_info(int32_t len);
- *       Scratch holds `len` bytes of INFO lines the host owns, `section\tfield:value\n` each; INFO merges them into its sections.
+ *       Scratch holds `len` bytes of INFO lines the host owns, `section\tfield:value\n` each; INFO merges them into its sections (the persistence job fields are the engine's: see "Host loop for persistence").
+ *
+ * Persistence jobs (see "Host loop for persistence")
+ *   void rv_persistence_enable(int32_t on);
+ *       1: this host runs persistence jobs and ends each with `rv_job_done`; 0 (the default): SAVE, BGSAVE and BGREWRITEAOF fail to start, as on a Redis that cannot write its files.
+ *   int32_t rv_job_start(int32_t kind, double now);
+ *       A job the host decides on (save point, automatic rewrite, appendonly yes, SHUTDOWN SAVE): a JobKind, optionally with SCHEDULE; returns a JobStart.
+ *   int32_t rv_job_done(int32_t kind, int32_t status, double now);
+ *       The host finished a job with a JobStatus: clients waiting on a SAVE get `+OK` / `-ERR` and become ready (`rv_ready_next`), their pipelined input runs; a scheduled job may now be requested (`rv_take_requests`). Returns how many connections became ready, or -1 when no job of that kind was running.
  *
  * Engine facts
  *   int32_t rv_build_info(void);
@@ -273,11 +317,14 @@ RV_ABI_STATIC_ASSERT(offsetof(rv_dataset_stats_t, stream_entries) == 16, "rv_dat
   X(rv_set_internal, "v(i)") \
   X(rv_conn_set_addr, "v(ii)") \
   X(rv_set_host_info, "v(i)") \
+  X(rv_persistence_enable, "v(i)") \
+  X(rv_job_start, "i(iF)") \
+  X(rv_job_done, "i(iiF)") \
   X(rv_build_info, "i()") \
   X(rv_auth_required, "i()") \
   X(rv_dataset_stats, "i()") \
   X(rv_config_get, "i(i)") \
   X(rv_xadd_batch, "i(iiF)")
-#define RV_ABI_EXPORT_COUNT 29
+#define RV_ABI_EXPORT_COUNT 32
 
 #endif /* RIVULET_ABI_H */
