@@ -2,7 +2,8 @@
 // typed key lookups.
 import { Args } from "../resp/args";
 import { Client } from "../server/client";
-import { replyError } from "../server/dispatch";
+import { replyError, noteError } from "../server/dispatch";
+import * as W from "../resp/writer";
 import { parseI64, parsedI64 } from "../util/numbers";
 import { StreamID, parseStreamId, parsedSeqGiven, parsedSeqAuto } from "../core/ids";
 import { Value, StreamValue, TYPE_STREAM } from "../core/keyspace";
@@ -14,6 +15,16 @@ export const ERR_INVALID_ID = "ERR Invalid stream ID specified as stream command
 export const ERR_NO_SUCH_KEY = "ERR no such key";
 
 export function wrongType(): void { replyError(ERR_WRONGTYPE); }
+
+/** addReplySubcommandSyntaxError: the subcommand as typed (at most 128 bytes), the container's HELP. */
+export function subcommandSyntaxError(a: Args, container: string): void {
+  W.errorBegin();
+  W.errorText("ERR unknown subcommand or wrong number of arguments for '");
+  W.errorBytes(a.ptr(1), a.len(1), 128);
+  W.errorText("'. Try " + container + " HELP.");
+  W.errorEnd();
+  noteError("ERR");
+}
 export function syntaxError(): void { replyError(ERR_SYNTAX); }
 
 /** Parsed integer of the last successful argInt call. */

@@ -13,6 +13,8 @@ import { snapshotHeaderCommand, saveCommand, bgsaveCommand, bgrewriteaofCommand,
 import { xdelexCommand, xackdelCommand, xnackCommand, xcfgsetCommand } from "./reliability";
 import { infoCommand, clientListCommand, clientInfoCommand, clientKillCommand, clientUnblockCommand, clientOnOffCommand, commandCommand, commandCountCommand, commandInfoCommand, commandDocsCommand, commandListCommand, authCommand, timeCommand, resetCommand, shutdownCommand, registerServerStats } from "./server";
 import { multiCommand, execCommand, discardCommand } from "./multi";
+import { functionListCommand, functionFlushCommand, functionStatsCommand, functionDumpCommand, functionDeleteCommand, functionKillCommand,
+  functionLoadCommand, functionRestoreCommand, functionHelpCommand, fcallCommand } from "./functions";
 
 import { Client } from "../server/client";
 import { Args } from "../resp/args";
@@ -108,4 +110,17 @@ export function registerCommands(): void {
   registerServerStats();
   register(new Command("rivulet.snapshot", 3, CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, snapshotHeaderCommand, 0, 0, 0, "server"));
   registerServe();
+
+  const fn = register(new Command("function", -2, 0, noopContainer, 0, 0, 0, "scripting"));
+  registerSub(fn, new Command("delete", 3, W_ | CMD_NOSCRIPT, functionDeleteCommand, 0, 0, 0, "scripting"));
+  registerSub(fn, new Command("dump", 2, CMD_NOSCRIPT, functionDumpCommand, 0, 0, 0, "scripting"));
+  registerSub(fn, new Command("flush", -2, W_ | CMD_NOSCRIPT, functionFlushCommand, 0, 0, 0, "scripting"));
+  registerSub(fn, new Command("help", 2, CMD_LOADING | CMD_STALE, functionHelpCommand, 0, 0, 0, "scripting"));
+  registerSub(fn, new Command("kill", 2, CMD_NOSCRIPT, functionKillCommand, 0, 0, 0, "scripting"));
+  registerSub(fn, new Command("list", -2, CMD_NOSCRIPT, functionListCommand, 0, 0, 0, "scripting"));
+  registerSub(fn, new Command("load", -3, W_ | OOM | CMD_NOSCRIPT, functionLoadCommand, 0, 0, 0, "scripting"));
+  registerSub(fn, new Command("restore", -3, W_ | OOM | CMD_NOSCRIPT, functionRestoreCommand, 0, 0, 0, "scripting"));
+  registerSub(fn, new Command("stats", 2, CMD_NOSCRIPT, functionStatsCommand, 0, 0, 0, "scripting"));
+  register(new Command("fcall", -3, CMD_NOSCRIPT | CMD_STALE, fcallCommand, 0, 0, 0, "scripting"));
+  register(new Command("fcall_ro", -3, CMD_NOSCRIPT | CMD_STALE, fcallCommand, 0, 0, 0, "scripting"));
 }

@@ -9,17 +9,8 @@ import { StreamID } from "../core/ids";
 import { StreamValue, TYPE_STREAM } from "../core/keyspace";
 import { Stream } from "../core/stream";
 import { Group, lookupGroup, createGroup, destroyGroup, ENTRIES_READ_INVALID } from "../core/groups";
-import { parseIntArg, argInt, parseIdArg, wrongType } from "./common";
+import { parseIntArg, argInt, parseIdArg, wrongType, subcommandSyntaxError } from "./common";
 
-/** addReplySubcommandSyntaxError for XGROUP. */
-function xgroupSyntaxError(a: Args): void {
-  W.errorBegin();
-  W.errorText("ERR unknown subcommand or wrong number of arguments for '");
-  W.errorBytes(a.ptr(1), a.len(1), 128);
-  W.errorText("'. Try XGROUP HELP.");
-  W.errorEnd();
-  noteError("ERR");
-}
 
 export function noGroupForKey(a: Args, groupArg: i32, keyArg: i32): void {
   W.errorBegin();
@@ -50,7 +41,7 @@ function prologue(c: Client, a: Args, isCreate: bool, isSetId: bool, needsGroup:
         entriesRead = argInt;
         if (entriesRead < 0 && entriesRead != ENTRIES_READ_INVALID) { replyError("ERR value for ENTRIESREAD must be positive or -1"); return false; }
         i += 2;
-      } else { xgroupSyntaxError(a); return false; }
+      } else { subcommandSyntaxError(a, "XGROUP"); return false; }
     }
   }
   const v = c.db.lookup(a.str(2));
@@ -72,7 +63,7 @@ function prologue(c: Client, a: Args, isCreate: bool, isSetId: bool, needsGroup:
 // XGROUP CREATE key group <id | $> [MKSTREAM] [ENTRIESREAD entries-read]
 export function xgroupCreateCommand(c: Client, a: Args): void {
   if (!prologue(c, a, true, false, false)) return;
-  if (a.count > 8) { xgroupSyntaxError(a); return; }
+  if (a.count > 8) { subcommandSyntaxError(a, "XGROUP"); return; }
   const id = new StreamID();
   if (a.isChar(4, 36)) { if (stream != null) id.copyFrom(stream!.lastId); }
   else if (!parseIdArg(a, 4, id, 0, true)) return;
@@ -90,7 +81,7 @@ export function xgroupCreateCommand(c: Client, a: Args): void {
 // XGROUP SETID key group <id | $> [ENTRIESREAD entries-read]
 export function xgroupSetidCommand(c: Client, a: Args): void {
   if (!prologue(c, a, false, true, true)) return;
-  if (a.count != 5 && a.count != 7) { xgroupSyntaxError(a); return; }
+  if (a.count != 5 && a.count != 7) { subcommandSyntaxError(a, "XGROUP"); return; }
   const id = new StreamID();
   if (a.isChar(4, 36)) id.copyFrom(stream!.lastId);
   else if (!parseIdArg(a, 4, id, 0, false)) return;

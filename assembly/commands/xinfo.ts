@@ -7,7 +7,7 @@ import { replyError, noteError } from "../server/dispatch";
 import { addDirty } from "../server/state";
 import { StreamID, cmp, U64_MAX } from "../core/ids";
 import { Stream, StreamIterator } from "../core/stream";
-import { parseIntArg, argInt, parseIdArg, syntaxError, lookupStream, ERR_NO_SUCH_KEY, lookupState, LOOKUP_MISSING } from "./common";
+import { parseIntArg, argInt, parseIdArg, syntaxError, lookupStream, ERR_NO_SUCH_KEY, lookupState, LOOKUP_MISSING, subcommandSyntaxError } from "./common";
 import { writeEntry, writeRange } from "./entries";
 
 /** Hook for the group layer: writes the FULL "groups" array; returns false if none exist. */
@@ -18,15 +18,6 @@ let groupCount: (s: Stream) => i64 = zeroGroups;
 function zeroGroups(s: Stream): i64 { return 0; }
 export function setGroupCounter(f: (s: Stream) => i64): void { groupCount = f; }
 
-/** addReplySubcommandSyntaxError. */
-export function subcommandSyntaxError(a: Args): void {
-  W.errorBegin();
-  W.errorText("ERR unknown subcommand or wrong number of arguments for '");
-  W.errorBytes(a.ptr(1), a.len(1), 128);
-  W.errorText("'. Try XINFO HELP.");
-  W.errorEnd();
-  noteError("ERR");
-}
 
 /**
  * Redis's radix tree node count is an artefact of its rax; Rivulet reports what Redis reports for
@@ -56,10 +47,10 @@ export function xinfoStreamCommand(c: Client, a: Args): void {
   let full = false;
   let count: i64 = 10;
   if (a.count > 3) {
-    if (!a.is(3, "full")) { subcommandSyntaxError(a); return; }
+    if (!a.is(3, "full")) { subcommandSyntaxError(a, "XINFO"); return; }
     full = true;
     if (a.count > 4) {
-      if (a.count != 6 || !a.is(4, "count")) { subcommandSyntaxError(a); return; }
+      if (a.count != 6 || !a.is(4, "count")) { subcommandSyntaxError(a, "XINFO"); return; }
       if (!parseIntArg(a, 5)) return;
       count = argInt < 0 ? 10 : argInt;
     }

@@ -88,8 +88,20 @@ function parseInline(buf: ByteBuffer, args: Args, arena: ByteBuffer): i32 {
   // sdssplitargs: split into arena first, then point args into it (the arena may move while growing).
   arena.clear();
   const offs = new Array<i32>();
+  if (!splitArgs(buf.ptr, start, end, arena, offs)) { protocolError = "Protocol error: unbalanced quotes in request"; return PARSE_ERROR; }
+  buf.pos = nl + 1;
+  if (offs.length == 0) return PARSE_EMPTY;
+  for (let k = 0; k < offs.length; k += 2) args.push(arena.ptr + <usize>offs[k], offs[k + 1]);
+  return PARSE_OK;
+}
+
+/**
+ * sdssplitargs over the bytes [start, end) at p: each argument unescaped into `arena`, its (offset,
+ * length) pair appended to `offs`. False on unbalanced quotes, or a closing quote not followed by a
+ * space (the input is then unusable).
+ */
+export function splitArgs(p: usize, start: i32, end: i32, arena: ByteBuffer, offs: Array<i32>): bool {
   let i = start;
-  const p = buf.ptr;
   while (true) {
     while (i < end && isSpaceChar(load<u8>(p + <usize>i))) i++;
     if (i >= end) break;
@@ -97,7 +109,7 @@ function parseInline(buf: ByteBuffer, args: Args, arena: ByteBuffer): i32 {
     let inq = false, insq = false, done = false;
     while (!done) {
       if (inq) {
-        if (i >= end) { protocolError = "Protocol error: unbalanced quotes in request"; return PARSE_ERROR; }
+        if (i >= end) return false;
         const c = load<u8>(p + <usize>i);
         if (c == 92 && i + 3 < end && load<u8>(p + <usize>(i + 1)) == 120 && isHex(load<u8>(p + <usize>(i + 2))) && isHex(load<u8>(p + <usize>(i + 3)))) {
           arena.appendByte((hexVal(load<u8>(p + <usize>(i + 2))) << 4) | hexVal(load<u8>(p + <usize>(i + 3))));
@@ -107,15 +119,15 @@ function parseInline(buf: ByteBuffer, args: Args, arena: ByteBuffer): i32 {
           const e = load<u8>(p + <usize>i);
           arena.appendByte(e == 110 ? 10 : e == 114 ? 13 : e == 116 ? 9 : e == 98 ? 8 : e == 97 ? 7 : e);
         } else if (c == 34) {
-          if (i + 1 < end && !isSpaceChar(load<u8>(p + <usize>(i + 1)))) { protocolError = "Protocol error: unbalanced quotes in request"; return PARSE_ERROR; }
+          if (i + 1 < end && !isSpaceChar(load<u8>(p + <usize>(i + 1)))) return false;
           done = true;
         } else arena.appendByte(c);
       } else if (insq) {
-        if (i >= end) { protocolError = "Protocol error: unbalanced quotes in request"; return PARSE_ERROR; }
+        if (i >= end) return false;
         const c = load<u8>(p + <usize>i);
         if (c == 92 && i + 1 < end && load<u8>(p + <usize>(i + 1)) == 39) { i++; arena.appendByte(39); }
         else if (c == 39) {
-          if (i + 1 < end && !isSpaceChar(load<u8>(p + <usize>(i + 1)))) { protocolError = "Protocol error: unbalanced quotes in request"; return PARSE_ERROR; }
+          if (i + 1 < end && !isSpaceChar(load<u8>(p + <usize>(i + 1)))) return false;
           done = true;
         } else arena.appendByte(c);
       } else {
@@ -131,8 +143,5 @@ function parseInline(buf: ByteBuffer, args: Args, arena: ByteBuffer): i32 {
     offs.push(argStart);
     offs.push(arena.len - argStart);
   }
-  buf.pos = nl + 1;
-  if (offs.length == 0) return PARSE_EMPTY;
-  for (let k = 0; k < offs.length; k += 2) args.push(arena.ptr + <usize>offs[k], offs[k + 1]);
-  return PARSE_OK;
+  return true;
 }
