@@ -1,6 +1,6 @@
-// Runs the conformance corpus, the OOM-under-a-page-budget, protocol-error and engine-facts checks
-// against build/rivulet.wasm under wasm3 (pywasm3 0.5.0 = wasm3 v0.5.0, the interpreter family of
-// the ESP32 firmware): test/wasm3/run_corpus.py must exit 0.
+// Runs the conformance corpus, the OOM-under-a-page-budget, protocol-error, engine-facts and
+// persistence-job checks against build/rivulet.wasm under wasm3 (pywasm3 0.5.0 = wasm3 v0.5.0, the
+// interpreter family of the ESP32 firmware): test/wasm3/run_corpus.py must exit 0.
 //
 // Python: .venv-wasm3/bin/python when scripts/ensure-deps.sh created it, else python3 — the first
 // that imports wasm3. $RIVULET_WASM3_PYTHON overrides; $RIVULET_WASM overrides the module path.
@@ -48,7 +48,7 @@ const TIMEOUT_MS = Number(process.env.RIVULET_WASM3_TIMEOUT_MS ?? 10 * 60 * 1000
 
 describe('rivulet.wasm under wasm3 (pywasm3)', () => {
   it(
-    'passes the conformance corpus, the OOM, protocol-error and engine-facts checks',
+    'passes the conformance corpus, the OOM, protocol-error, engine-facts and persistence-job checks',
     async () => {
       const { python, tried } = findPython();
       expect(python, `no python with pywasm3 (tried: ${tried.join('; ')}); run scripts/ensure-deps.sh`).toBeDefined();
@@ -57,7 +57,7 @@ describe('rivulet.wasm under wasm3 (pywasm3)', () => {
       // the summary lines, always; the whole output on failure (in the assertion message)
       const summary = out
         .split('\n')
-        .filter((l) => /^(wasm3|corpus|newer|oom|protocol|facts):|^FAIL /.test(l))
+        .filter((l) => /^(wasm3|corpus|newer|oom|protocol|facts|jobs):|^FAIL /.test(l))
         .slice(0, 40)
         .join('\n');
       console.log(`[wasm3] ${python} ${SCRIPT.replace(ROOT + '/', '')} (${Date.now() - t} ms)\n${summary}`);

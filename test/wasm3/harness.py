@@ -23,7 +23,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import wasm3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from abi_constants import EXPORTS, FeedStatus, LoadStatus, BuildInfo, DatasetStats  # generated from assembly/abi.ts
+from abi_constants import EXPORTS, FeedStatus, LoadStatus, BuildInfo, DatasetStats, JobKind, JobStart, JobStatus  # generated from assembly/abi.ts
 
 # status bits returned by rv_feed (names kept for the scripts that import them from here)
 OUTPUT = FeedStatus.OUTPUT
@@ -259,6 +259,22 @@ class Engine:
 
     def used_memory(self) -> float:
         return self._call("rv_used_memory")
+
+    def take_requests(self) -> int:
+        return self._call("rv_take_requests")
+
+    def persistence_enable(self, on: bool) -> None:
+        self._call("rv_persistence_enable", 1 if on else 0)
+
+    def job_start(self, kind: int, now: Optional[float] = None) -> int:
+        return self._call("rv_job_start", kind, self.clock.now() if now is None else now)
+
+    def job_done(self, kind: int, status: int, now: Optional[float] = None) -> int:
+        """Ends a job; answers waiting SAVE clients (collected here, like drain_ready)."""
+        n = self._call("rv_job_done", kind, status, self.clock.now() if now is None else now)
+        if n > 0:
+            self.drain_ready()
+        return n
 
     def memory_pages(self) -> int:
         return len(self.mem()) // 65536

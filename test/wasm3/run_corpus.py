@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Run the conformance corpus (test/conformance/expected.json) against build/rivulet.wasm under
-pywasm3 (wasm3 v0.5.0), plus wasm3-only checks: OOM under a fixed page budget, protocol errors, and
-the facts the engine reports to hosts (rv_load_status, rv_build_info, rv_auth_required,
-rv_dataset_stats, rv_config_get).
+pywasm3 (wasm3 v0.5.0), plus wasm3-only checks: OOM under a fixed page budget, protocol errors, the
+facts the engine reports to hosts (rv_load_status, rv_build_info, rv_auth_required, rv_dataset_stats,
+rv_config_get), and the persistence-job host loop (SAVE / BGSAVE / BGREWRITEAOF with rv_job_start /
+rv_job_done).
 
     python3 test/wasm3/run_corpus.py [--wasm PATH] [--corpus PATH] [--only SUBSTR] [--max-fail N]
                                      [--skip-corpus] [--skip-newer] [--skip-oom] [--skip-protocol]
-                                     [--skip-facts] [-v]
+                                     [--skip-facts] [--skip-jobs] [-v]
 
 Also runs test/conformance/cases-newer/*.txt (hand-written expectations for newer-Redis behaviour).
 
@@ -28,8 +29,8 @@ from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import CLOSE, Engine, EngineAbort, encode, split_replies, to_redis_cli  # noqa: E402
-from abi_constants import SNAPSHOT_FORMAT  # noqa: E402
+from harness import BLOCKED, CLOSE, Engine, EngineAbort, encode, split_replies, to_redis_cli  # noqa: E402
+from abi_constants import SNAPSHOT_FORMAT, FeedStatus, JobKind, JobStart, JobStatus  # noqa: E402
 
 ROOT = harness.ROOT
 DEFAULT_CORPUS = os.path.join(ROOT, "test", "conformance", "expected.json")
@@ -615,6 +616,50 @@ def check_facts(wasm: bytes) -> List[str]:
     return errs
 
 
+# ----------------------------------------------------------------------------- persistence jobs
+
+
+def check_jobs(wasm: bytes) -> List[str]:
+    """The persistence host loop as a C host runs it: SAVE parks its client until rv_job_done, BGSAVE /
+    BGREWRITEAOF answer from the engine's job state, a scheduled job is raised when the running one ends."""
+    errs: List[str] = []
+
+    def expect(what: str, got: Any, want: Any) -> None:
+        if got != want:
+            errs.append("%s: expected %r, got %r" % (what, want, got))
+
+    eng = Engine(wasm, clock=harness.Clock(fixed=1_700_000_000_000))
+    eng.persistence_enable(True)
+    c, d = eng.connect(), eng.connect()
+    expect("XADD", c.call("XADD", "s", "1-1", "f", "v"), b"$3\r\n1-1\r\n")
+    st = c.send_command("SAVE")
+    expect("SAVE status bits", st & (BLOCKED | FeedStatus.REQUESTS), BLOCKED | FeedStatus.REQUESTS)
+    c.send_command("XLEN", "s")  # pipelined behind the SAVE: waits
+    expect("replies while the host saves", c.replies, [])
+    expect("SAVE request", eng.take_requests(), JobKind.SAVE)
+    expect("XLEN on another connection meanwhile", d.call("XLEN", "s"), b":1\r\n")
+    expect("rv_job_done(SAVE)", eng.job_done(JobKind.SAVE, JobStatus.OK), 1)
+    expect("SAVE reply, then the pipelined XLEN", [c.take_reply(), c.take_reply()], [b"+OK\r\n", b":1\r\n"])
+    expect("LASTSAVE", c.call("LASTSAVE"), b":1700000000\r\n")
+    expect("BGSAVE", c.call("BGSAVE"), b"+Background saving started\r\n")
+    expect("BGSAVE request", eng.take_requests(), JobKind.BGSAVE)
+    expect("BGSAVE again", c.call("BGSAVE"), b"-ERR Background save already in progress\r\n")
+    expect("BGREWRITEAOF during BGSAVE", c.call("BGREWRITEAOF"), b"+Background append only file rewriting scheduled\r\n")
+    expect("rv_job_done(BGSAVE)", eng.job_done(JobKind.BGSAVE, JobStatus.OK), 0)
+    expect("scheduled rewrite raised", eng.take_requests(), JobKind.REWRITE)
+    expect("rv_job_start(BGSAVE) during the rewrite", eng.job_start(JobKind.BGSAVE), JobStart.BUSY_OTHER)
+    expect("rv_job_start(BGSAVE|SCHEDULE)", eng.job_start(JobKind.BGSAVE | JobKind.SCHEDULE), JobStart.SCHEDULED)
+    expect("rv_job_done(REWRITE, failed)", eng.job_done(JobKind.REWRITE, JobStatus.FAILED), 0)
+    expect("scheduled BGSAVE raised", eng.take_requests(), JobKind.BGSAVE)
+    info = c.call("INFO", "persistence")
+    for field in (b"rdb_bgsave_in_progress:1", b"aof_last_bgrewrite_status:err", b"rdb_changes_since_last_save:0", b"rdb_saves:3", b"aof_rewrites:1"):
+        if field not in info:
+            errs.append("INFO persistence lacks %r: %s" % (field, show(info)))
+    expect("rv_job_done with no such job", eng.job_done(JobKind.REWRITE, JobStatus.OK), -1)
+    print("jobs: SAVE / BGSAVE / BGREWRITEAOF host loop checked")
+    return errs
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -631,6 +676,7 @@ def main() -> int:
     ap.add_argument("--skip-oom", action="store_true")
     ap.add_argument("--skip-protocol", action="store_true")
     ap.add_argument("--skip-facts", action="store_true")
+    ap.add_argument("--skip-jobs", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -660,6 +706,8 @@ def main() -> int:
         checks.append(("protocol", lambda: check_protocol(wasm)))
     if not a.skip_facts:
         checks.append(("facts", lambda: check_facts(wasm)))
+    if not a.skip_jobs:
+        checks.append(("jobs", lambda: check_jobs(wasm)))
     for title, fn in checks:
         try:
             errs = fn()
