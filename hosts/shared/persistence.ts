@@ -9,7 +9,7 @@
  * snapshot; `dump.rvs` — the snapshot of SAVE / BGSAVE / save points; `temp-*` — jobs in progress,
  * put in place by an atomic replace when complete and removed at start when left over.
  */
-import { HostRequest } from '../../bindings/abi.gen.js';
+import { HostRequest, JobKind as EngineJob, JobStart, JobStatus } from '../../bindings/abi.gen.js';
 import type { Durability, HostLoop } from '../../bindings/loop.js';
 import { AppendOnlyFile, type FsyncPolicy } from './aof.js';
 import { humanBytes, type Logger } from './log.js';
@@ -25,6 +25,11 @@ export const REQ_SHUTDOWN = HostRequest.SHUTDOWN;
 export const REQ_SHUTDOWN_NOSAVE = HostRequest.SHUTDOWN_NOSAVE;
 export const REQ_SHUTDOWN_SAVE = HostRequest.SHUTDOWN_SAVE;
 export const REQ_CONFIG_CHANGED = HostRequest.CONFIG_CHANGED;
+
+/** The engine's JobKind of a job of this host ("Host loop for persistence" in docs/ABI.md). */
+function jobCode(kind: JobKind | 'save'): number {
+  return kind === 'save' ? EngineJob.SAVE : kind === 'rewrite' ? EngineJob.REWRITE : EngineJob.BGSAVE;
+}
 
 export interface PersistenceSettings {
   appendonly: boolean;
@@ -82,17 +87,11 @@ export class Persistence implements Durability {
   #jobRunning: Promise<void> | null = null;
   #pendingJobs = new Set<JobKind>();
   #closed = false;
-  // INFO persistence
+  // the save-point policy (the job state and its INFO fields are the engine's: rv_job_start / rv_job_done)
   #lastSaveTime = Math.floor(Date.now() / 1000);
   #dirtyAtSave = 0;
   #lastBgsaveOk = true;
   #lastBgsaveTry = 0;
-  #lastBgsaveSecs = -1;
-  #saves = 0;
-  #lastRewriteOk = true;
-  #lastRewriteSecs = -1;
-  #rewrites = 0;
-  #rewriteScheduled = false;
   #lastSecond = 0;
 
   private constructor(loop: HostLoop, opts: PersistenceOptions) {
@@ -120,6 +119,8 @@ export class Persistence implements Durability {
     }
     p.#dirtyAtSave = loop.raw.dirty();
     loop.setDurability(p);
+    // this host writes the files of SAVE / BGSAVE / BGREWRITEAOF and tells the engine when each ends
+    loop.raw.persistenceEnable(true);
     return p;
   }
 
@@ -257,7 +258,25 @@ export class Persistence implements Durability {
     if (bits & REQ_BGREWRITEAOF) this.startJob('rewrite', 'BGREWRITEAOF');
     const rest = bits & ~(REQ_SAVE | REQ_BGSAVE | REQ_BGREWRITEAOF);
     if (rest) this.#opts.onRequests?.(rest);
-    if (bits & REQ_SAVE) return this.save('SAVE').then(() => {});
+    if (bits & REQ_SAVE) return this.save('SAVE', true).then(() => {});
+  }
+
+  /**
+   * Tells the engine a job ended: clients waiting on a SAVE get their replies (through a settle
+   * pass, after the effects of their pipelined input); a scheduled job may now be requested.
+   */
+  #jobDone(kind: JobKind | 'save', status: number): void {
+    if (this.#loop.failure !== null) return;
+    this.#loop.run(-1, (raw) => raw.jobDone(jobCode(kind), status, this.#loop.clock()));
+  }
+
+  /** A job this host decides on (save point, automatic rewrite, appendonly yes): the engine agrees first. */
+  #startHostJob(kind: JobKind, why: string, schedule = false): void {
+    if (this.#closed) return;
+    const r = this.#loop.raw.jobStart(jobCode(kind) | (schedule ? EngineJob.SCHEDULE : 0), this.#loop.clock());
+    if (r === JobStart.STARTED) this.startJob(kind, why);
+    else if (r === JobStart.SCHEDULED) this.#log.notice(`${why}: scheduled after the running background job`);
+    // otherwise a job of this kind runs (it will do) or another one does (a save point waits)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -282,7 +301,7 @@ export class Persistence implements Durability {
         this.#aof = this.#newAof();
         // the file comes into being when the rewrite completes; until then appends go to its tail
         this.#aof.beginRewrite();
-        this.startJob('rewrite', 'appendonly yes');
+        this.#startHostJob('rewrite', 'appendonly yes', true);
       } else {
         this.#log.notice('Turning the AOF off');
         if (this.#job?.kind === 'rewrite') await this.#abortJob();
@@ -299,37 +318,46 @@ export class Persistence implements Durability {
   // jobs
   // ---------------------------------------------------------------------------------------------
 
-  /** SAVE (and SHUTDOWN SAVE): resolves true once the snapshot is durable in place. */
-  async save(why: string): Promise<boolean> {
+  /**
+   * SAVE (`requested`: the engine asked for it and its clients wait for rv_job_done) and SHUTDOWN
+   * SAVE (a job this host starts): resolves true once the snapshot is durable in place.
+   */
+  async save(why: string, requested = false): Promise<boolean> {
     // the engine has one snapshot at a time: finish the running job first
     while (this.#jobRunning) await this.#jobRunning;
+    if (!requested) this.#loop.raw.jobStart(EngineJob.SAVE, this.#loop.clock());
     const t0 = Date.now();
     let job: SnapshotJob | null = null;
+    let ok = false;
     try {
       job = await SnapshotJob.start(this.#loop.raw, this.storage, 'bgsave', this.#tmp('bgsave'), this.settings.dbfilename);
       await job.runToEnd();
       await job.commit();
       this.#lastSaveTime = Math.floor(Date.now() / 1000);
       this.#dirtyAtSave = job.dirtyAtStart;
-      this.#saves++;
       this.#lastBgsaveOk = true;
       this.#log.notice(`DB saved on disk (${why}): ${this.storage.location}/${this.settings.dbfilename}, ${humanBytes(job.written)} in ${Date.now() - t0} ms`);
-      return true;
+      ok = true;
     } catch (e) {
       await job?.abort();
-      this.#lastBgsaveOk = false;
       this.#log.warn(`Failed saving the DB (${why}): ${(e as Error).message}`);
-      return false;
     }
+    this.#jobDone('save', ok ? JobStatus.OK : JobStatus.FAILED);
+    return ok;
   }
 
-  /** BGSAVE / BGREWRITEAOF / save points / automatic rewrites: runs in steps between client work. */
+  /**
+   * BGSAVE / BGREWRITEAOF / save points / automatic rewrites, once the engine marked the job running
+   * (its request, or rv_job_start): runs in steps between client work. The engine schedules what is
+   * asked for while another job runs; `#pendingJobs` only bridges the moment between a job's end
+   * (rv_job_done) and this host letting go of it.
+   */
   startJob(kind: JobKind, why: string): void {
-    if (this.#closed) return;
+    // closing: the job will not run (no SAVE waits on a background job: no settle pass needed)
+    if (this.#closed) return void this.#loop.raw.jobDone(jobCode(kind), JobStatus.FAILED, this.#loop.clock());
     if (this.#jobRunning) {
       if (this.#job?.kind === kind) return; // the running one will do
       this.#pendingJobs.add(kind);
-      if (kind === 'rewrite') this.#rewriteScheduled = true;
       this.#log.notice(`${why}: scheduled after the running ${this.#job?.kind === 'rewrite' ? 'AOF rewrite' : 'background save'}`);
       return;
     }
@@ -349,7 +377,6 @@ export class Persistence implements Durability {
     const aof = this.#aof;
     try {
       if (kind === 'rewrite') {
-        this.#rewriteScheduled = false;
         aof?.beginRewrite(); // (a new snapshot includes whatever an earlier tail held)
       } else {
         this.#lastBgsaveTry = Date.now();
@@ -363,9 +390,9 @@ export class Persistence implements Durability {
     } catch (e) {
       aof?.abortRewrite();
       this.#job = null;
-      if (kind === 'rewrite') this.#lastRewriteOk = false;
-      else this.#lastBgsaveOk = false;
+      if (kind !== 'rewrite') this.#lastBgsaveOk = false;
       this.#log.warn(`Can't start the ${kind === 'rewrite' ? 'AOF rewrite' : 'background save'}: ${(e as Error).message}`);
+      this.#jobDone(kind, JobStatus.FAILED);
       return;
     }
     const job = this.#job;
@@ -390,33 +417,31 @@ export class Persistence implements Durability {
         } else {
           await job.commit(); // BGREWRITEAOF with appendonly no: a one-off compacted file
         }
-        this.#rewrites++;
-        this.#lastRewriteOk = true;
-        this.#lastRewriteSecs = secs;
         this.#log.notice(`Background AOF rewrite finished successfully: ${this.storage.location}/${this.settings.appendfilename} is now ${humanBytes(this.#aof?.size ?? job.written)}`);
       } else {
         await job.commit();
         this.#lastSaveTime = Math.floor(Date.now() / 1000);
         this.#dirtyAtSave = job.dirtyAtStart;
-        this.#saves++;
         this.#lastBgsaveOk = true;
-        this.#lastBgsaveSecs = secs;
-        this.#log.notice(`Background saving terminated with success: ${this.storage.location}/${this.settings.dbfilename} (${humanBytes(job.written)})`);
+        this.#log.notice(`Background saving terminated with success: ${this.storage.location}/${this.settings.dbfilename} (${humanBytes(job.written)}, ${secs} s)`);
       }
     } catch (e) {
       await job.abort();
       if (job.kind === 'rewrite') {
-        this.#lastRewriteOk = false;
         if (this.#aof && !this.#aof.isOpen) {
           // the AOF is being created (appendonly turned on): keep collecting the tail and retry
           this.#log.warn(`Creating the AOF failed: ${(e as Error).message}; retrying in 5 seconds`);
-          setTimeout(() => this.#aof && !this.#aof.isOpen && this.startJob('rewrite', 'retry'), 5000);
+          this.#jobDone(job.kind, JobStatus.FAILED);
+          setTimeout(() => this.#aof && !this.#aof.isOpen && this.#startHostJob('rewrite', 'retry', true), 5000);
           return;
         }
         this.#aof?.abortRewrite();
       } else this.#lastBgsaveOk = false;
       this.#log.warn(`${job.kind === 'rewrite' ? 'AOF rewrite' : 'Background save'} failed: ${(e as Error).message}`);
+      this.#jobDone(job.kind, JobStatus.FAILED);
+      return;
     }
+    this.#jobDone(job.kind, JobStatus.OK);
   }
 
   async #abortJob(): Promise<void> {
@@ -426,6 +451,7 @@ export class Persistence implements Durability {
     await job.abort();
     if (job.kind === 'rewrite') this.#aof?.abortRewrite();
     this.#log.notice(`${job.kind === 'rewrite' ? 'AOF rewrite' : 'Background save'} aborted`);
+    this.#jobDone(job.kind, JobStatus.ABORTED);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -446,7 +472,8 @@ export class Persistence implements Durability {
           now / 1000 - this.#lastSaveTime >= secs &&
           (this.#lastBgsaveOk || now - this.#lastBgsaveTry > 5000)
         ) {
-          this.startJob('bgsave', `${changes} changes in ${secs} seconds`);
+          this.#lastBgsaveTry = now;
+          this.#startHostJob('bgsave', `${changes} changes in ${secs} seconds`);
           break;
         }
       }
@@ -456,36 +483,25 @@ export class Persistence implements Durability {
     if (aof?.isOpen && !this.#jobRunning && perc > 0 && aof.size > min) {
       const base = aof.baseSize || 1;
       const growth = Math.floor(((aof.size - base) * 100) / base);
-      if (growth >= perc) this.startJob('rewrite', `automatic, ${growth}% growth`);
+      if (growth >= perc) this.#startHostJob('rewrite', `automatic, ${growth}% growth`);
     }
   }
 
-  /** INFO persistence lines (`section\tfield:value`, rv_set_host_info form). */
+  /**
+   * INFO persistence lines only this host knows (`section\tfield:value`, rv_set_host_info form); the
+   * engine adds its job fields (rdb_*, aof_rewrite*) after aof_enabled, live.
+   */
   infoLines(): string[] {
     const aof = this.#aof;
-    const job = this.#job;
-    const now = Date.now();
     const lines = [
       `persistence\taof_enabled:${this.settings.appendonly ? 1 : 0}`,
-      `persistence\taof_rewrite_in_progress:${job?.kind === 'rewrite' ? 1 : 0}`,
-      `persistence\taof_rewrite_scheduled:${this.#rewriteScheduled ? 1 : 0}`,
-      `persistence\taof_last_rewrite_time_sec:${this.#lastRewriteSecs}`,
-      `persistence\taof_current_rewrite_time_sec:${job?.kind === 'rewrite' ? Math.round((now - job.startedAt) / 1000) : -1}`,
-      `persistence\taof_last_bgrewrite_status:${this.#lastRewriteOk ? 'ok' : 'err'}`,
-      `persistence\taof_rewrites:${this.#rewrites}`,
       `persistence\taof_last_write_status:${aof?.lastWriteError ? 'err' : 'ok'}`,
-      `persistence\trdb_changes_since_last_save:${this.#loop.raw.dirty() - this.#dirtyAtSave}`,
-      `persistence\trdb_bgsave_in_progress:${job?.kind === 'bgsave' ? 1 : 0}`,
-      `persistence\trdb_last_save_time:${this.#lastSaveTime}`,
-      `persistence\trdb_last_bgsave_status:${this.#lastBgsaveOk ? 'ok' : 'err'}`,
-      `persistence\trdb_last_bgsave_time_sec:${this.#lastBgsaveSecs}`,
-      `persistence\trdb_saves:${this.#saves}`,
     ];
     if (aof) {
       lines.push(
         `persistence\taof_current_size:${aof.size}`,
         `persistence\taof_base_size:${aof.baseSize}`,
-        `persistence\taof_pending_rewrite:${this.#pendingJobs.has('rewrite') ? 1 : 0}`,
+        `persistence\taof_pending_rewrite`, // placed here; the engine fills in its value
         `persistence\taof_rewrite_buffer_length:${aof.rewriteTailBytes}`,
         `persistence\taof_delayed_fsync:${aof.delayedFsyncs}`,
       );
