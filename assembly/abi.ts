@@ -84,6 +84,16 @@ export const enum BatchResult {
   BUSY = -5,
 }
 
+/** Results of `rv_snapshot_begin`. */
+export const enum SnapshotStart {
+  /** Started: read it with `rv_snapshot_read` (or give it up with `rv_snapshot_abort`). */
+  STARTED = 0,
+  /** A snapshot is already running (one at a time). */
+  RUNNING = -1,
+  /** Not enough room under the page budget for its key list (12 bytes per key). */
+  NO_MEMORY = -2,
+}
+
 /** Persistence job kinds (the HostRequest bits of SAVE, BGSAVE and BGREWRITEAOF), and a flag of `rv_job_start`. */
 export const enum JobKind {
   /** SAVE: a snapshot written in the host's turn while its clients wait. */
@@ -206,7 +216,7 @@ export const enum JobStatus {
 export type rv_scratch_ptr = () => i32;
 /** Its size in bytes (SCRATCH_CAP). */
 export type rv_scratch_cap = () => i32;
-/** Registers a host-allocated connection id (≥ 0): 0 = ok, -1 = id in use. */
+/** Registers a host-allocated connection id (≥ 0): 0 = ok, -1 = id in use. Under a page budget without room for another connection it opens with `-ERR max number of clients reached` as its output and CLOSE in its status (as Redis past maxclients). */
 export type rv_open = (conn: i32) => i32;
 /** Forgets the connection (silently unblocks it, drops MULTI state and pending output). */
 export type rv_close = (conn: i32) => void;
@@ -224,14 +234,14 @@ export type rv_next_deadline = () => f64;
 export type rv_unblock = (conn: i32, mode: i32) => i32;
 /** Current FeedStatus bits of a connection (for connections returned by `rv_ready_next`, which may also carry CLOSE, e.g. after CLIENT KILL); CLOSE for an unknown id. */
 export type rv_status = (conn: i32) => i32;
-/** Hard linear-memory budget in 64 KiB pages (0 = none): reserved at once; writes answer OOM before the engine would outgrow it; one reply may use at most an eighth of it. Budgets below twice the current memory are raised to that minimum. Returns the budget in effect. */
+/** Hard linear-memory budget in 64 KiB pages (0 = none): linear memory never grows past it (grown into at once; see "The page budget"). A budget below the current size means "no more than now". Returns the budget in effect. */
 export type rv_set_page_budget = (pages: i32) => i32;
 /** Bytes the engine accounts as used (INFO used_memory). */
 export type rv_used_memory = () => f64;
 
 // @section persistence Persistence
 
-/** 1: the connection replays an AOF or snapshot (its writes emit no effects, are never refused for memory, ignore trim LIMITs and never block; its replies are dropped and its input is tracked in a LoadStatus record, which this resets); 0: back to normal. */
+/** 1: the connection replays an AOF or snapshot (its writes emit no effects, obey no maxmemory — under a page budget they fail with OOM past it —, ignore trim LIMITs and never block; its replies are dropped and its input is tracked in a LoadStatus record, which this resets); 0: back to normal. */
 export type rv_set_loading = (conn: i32, on: i32) => void;
 /** Writes the connection's LoadStatus record and its texts into scratch; returns their byte length (-1 for an unknown id). */
 export type rv_load_status = (conn: i32) => i32;
@@ -239,10 +249,12 @@ export type rv_load_status = (conn: i32) => i32;
 export type rv_effects_enable = (on: i32) => void;
 /** Moves up to SCRATCH_CAP bytes of pending effects (RESP commands reproducing every write with concrete values, in execution order) into scratch; 0 when none. */
 export type rv_effects_read = () => i32;
-/** Serializes the whole dataset into an internal buffer as RESP commands, headed by `RIVULET.SNAPSHOT <format> <build-hash>`; returns its byte size. */
-export type rv_snapshot = () => f64;
-/** Moves the next ≤ SCRATCH_CAP bytes of that snapshot into scratch; 0 when done. */
-export type rv_snapshot_read = () => i32;
+/** Starts a snapshot by cursor of the dataset as it is now (docs/PERSISTENCE.md): a SnapshotStart. Effects read after it returns are the ones produced after the snapshot's point in time (AOF rewrite = snapshot + them). */
+export type rv_snapshot_begin = () => i32;
+/** Serializes the next part of the running snapshot and moves up to min(max, SCRATCH_CAP) bytes of it into scratch (max < 1: SCRATCH_CAP); returns the byte count, 0 when it is complete (it then ends by itself), -1 when none runs. Commands may run between any two calls. */
+export type rv_snapshot_read = (max: i32) => i32;
+/** Gives the running snapshot up (no-op when none runs); what was kept for it is released. */
+export type rv_snapshot_abort = () => void;
 /** Redis's dirty counter (changes since start, never reset); hosts diff it for save policies (INFO reports rdb_changes_since_last_save itself). */
 export type rv_dirty = () => f64;
 
@@ -279,5 +291,5 @@ export type rv_config_get = (len: i32) => i32;
 
 // @section fastpath Typed fast paths
 
-/** XADD `*` of many entries sharing one field list, without RESP. Scratch holds `u32 keyLen, key, u32 nfields, nfields × (u32 len, name), u32 count, count × nfields × (u32 len, value)` (little-endian), count ≤ BATCH_MAX_ROWS, nfields ≤ BATCH_MAX_FIELDS. Returns the number added (their IDs are then in scratch as `count × (u64 ms, u64 seq)`) or a BatchResult. Same stream rules, wake-ups, dirty counter and effects as XADD. */
+/** XADD `*` of many entries sharing one field list, without RESP. Scratch holds `u32 keyLen, key, u32 nfields, nfields × (u32 len, name), u32 count, count × nfields × (u32 len, value)` (little-endian), count ≤ BATCH_MAX_ROWS, nfields ≤ BATCH_MAX_FIELDS. Returns the number added (their IDs are then in scratch as `count × (u64 ms, u64 seq)`) or a BatchResult. Same stream rules, wake-ups, dirty counter and effects as XADD. All or nothing: under a page budget a batch is refused (OOM) unless an upper bound of what it allocates — with effects on, its effects and their replay too — fits with the reserve left. */
 export type rv_xadd_batch = (conn: i32, len: i32, now: f64) => i32;

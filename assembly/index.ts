@@ -3,7 +3,7 @@
 // it with memcpy.
 import { Client } from "./server/client";
 import { clients, dbs, config, setNow, nowMs, takeRequests } from "./server/state";
-import { SCRATCH_CAP, SNAPSHOT_FORMAT, FeedStatus, HostRequest, UnblockMode, BatchResult, BuildInfo, DatasetStats } from "./abi";
+import { SCRATCH_CAP, SNAPSHOT_FORMAT, FeedStatus, HostRequest, UnblockMode, BatchResult, BuildInfo, DatasetStats, SnapshotStart } from "./abi";
 import { jobs } from "./server/jobs";
 import { completeJob } from "./commands/persistence";
 import { setHostInfo, countConnection, uncountConnection, replyUnblocked } from "./commands/server";
@@ -13,9 +13,10 @@ import { unpark, announce, nextReady, hasAnnounced, allBlocked } from "./server/
 import { registerCommands } from "./commands/table";
 import { expireBlocked } from "./commands/xread";
 import { usedMemory } from "./util/memory";
+import * as W from "./resp/writer";
+import { setGrowLimit, collectIfLow, roomForDelivery } from "./util/heap";
 import { readEffects, setEffectsEnabled, setEffectsWanted, forgetDb } from "./server/effects";
-import { CommandWriter } from "./resp/command-writer";
-import { writeSnapshot } from "./server/snapshot";
+import { beginSnapshot, readSnapshot, abortSnapshot } from "./server/snapshot";
 import { dirty } from "./server/state";
 import { xaddBatch } from "./server/fastpath";
 import { serveBlockedAfterWrite } from "./server/dispatch";
@@ -39,6 +40,14 @@ export function rv_open(conn: i32): i32 {
   c.lastInteractionMs = nowMs;
   clients.set(conn, c);
   countConnection();
+  // A connection costs memory too: under a page budget with too little room it is refused the way
+  // Redis refuses one past maxclients (the error, then CLOSE in its status).
+  collectIfLow();
+  if (config.pageBudget > 0 && !roomForDelivery()) {
+    W.setTarget(c.output, c.resp);
+    W.error("ERR max number of clients reached");
+    c.closeAfterReply = true;
+  }
   return 0;
 }
 
@@ -73,8 +82,11 @@ export function rv_feed(conn: i32, len: i32, now: f64): i32 {
   c.lastInteractionMs = now;
   if (c.createdMs == 0) c.createdMs = now;
   // Client query buffer limit: like Redis, the connection is closed (no reply). The input buffer also
-  // never grows past what a 32-bit linear memory can safely reallocate.
-  c.input.limit = <i32>min<i64>(config.queryBufferLimit + 65536, 768 << 20);
+  // never grows past what a 32-bit linear memory can safely reallocate, nor, under a page budget, past
+  // an eighth of it (at least two feeds) or what the budget has room for (util/heap.ts).
+  let inputLimit = min<i64>(config.queryBufferLimit + 65536, 768 << 20);
+  if (config.pageBudget > 0) inputLimit = min<i64>(inputLimit, max<i64>((<i64>config.pageBudget << 16) / 8, 2 * <i64>SCRATCH_CAP));
+  c.input.limit = <i32>inputLimit;
   if (len > 0) c.input.appendBytes(SCRATCH, len < SCRATCH_CAP ? len : SCRATCH_CAP);
   if (c.input.overflowed || <i64>(c.input.len - c.input.pos) > config.queryBufferLimit) {
     if (c.loading) loadOverflow(c);
@@ -126,21 +138,21 @@ export function rv_unblock(conn: i32, mode: i32): i32 {
 }
 
 /**
- * Sets a hard linear-memory budget and returns the budget in effect. The allocator grows memory by
- * at least the current size, which would overshoot a budget; so the budget is reserved at once (one
- * allocation spanning it, freed again) and everything is served from it afterwards. That growth is
- * exact only when it is at least the current size, so budgets below twice the current memory are
- * raised to that minimum. Writes get OOM before the reserve runs low (outOfMemory).
+ * Sets the page budget (64 KiB pages, 0 = none) and returns the budget in effect: linear memory never
+ * grows past it (util/heap.ts; a budget below the current size means "no more than now"). The budget is
+ * grown into at once, so a device host reallocates its memory once, at start.
  */
 export function rv_set_page_budget(pages: i32): i32 {
-  if (pages <= 0) { config.pageBudget = 0; return 0; }
+  if (pages <= 0) { config.pageBudget = 0; setGrowLimit(0); return 0; }
   const current = memory.size();
-  // Memory never shrinks: a budget below what exists already means "no more than now".
-  if (config.pageBudget > 0 && pages <= current) { config.pageBudget = current; return current; }
-  if (pages - current < current) pages = current * 2;
+  if (pages < current) pages = current;
   config.pageBudget = pages;
-  const spare = <i64>pages - <i64>memory.size() - 1;
-  if (spare > 0) heap.free(heap.alloc(<usize>(spare << 16) - 4096));
+  setGrowLimit(pages);
+  // The allocator rounds a request up by at most 1/16 and grows by what the rounded request needs:
+  // ask for 15/16 of the spare pages so that growth stays within them (the rest grows on demand).
+  const spare = <i64>pages - <i64>memory.size();
+  const ask = ((spare << 16) * 15) / 16 - 8192;
+  if (ask > 0) heap.free(heap.alloc(<usize>ask));
   return pages;
 }
 
@@ -163,18 +175,6 @@ export function rv_effects_enable(on: i32): void { setEffectsWanted(on != 0); }
 
 /** Moves up to scratch-cap bytes of pending effects (RESP commands) into scratch; 0 when none. */
 export function rv_effects_read(): i32 { return readEffects(SCRATCH, SCRATCH_CAP); }
-
-const snapshotWriter = new CommandWriter();
-
-/** Serializes the whole dataset (see server/snapshot.ts); returns its size. Read it with rv_snapshot_read. */
-export function rv_snapshot(): f64 {
-  snapshotWriter.buf.clear();
-  writeSnapshot(snapshotWriter);
-  forgetDb();
-  return <f64>snapshotWriter.buf.len;
-}
-
-export function rv_snapshot_read(): i32 { return snapshotWriter.drainTo(SCRATCH, SCRATCH_CAP); }
 
 /** Number of changes since start (Redis's dirty counter); hosts diff it to decide on saves. */
 export function rv_dirty(): f64 { return <f64>dirty; }
@@ -306,3 +306,26 @@ export function rv_job_done(kind: i32, status: i32, now: f64): i32 {
   setNow(now);
   return completeJob(kind, status, now);
 }
+
+// ---- Snapshots by cursor (server/snapshot.ts; consistency rule in core/snapview.ts) ----
+
+/**
+ * Starts a snapshot of the dataset as it is now; a SnapshotStart. Effects read after this call belong
+ * after the snapshot (AOF rewrite = snapshot + the effects produced after begin).
+ */
+export function rv_snapshot_begin(): i32 {
+  const r = beginSnapshot();
+  if (r == SnapshotStart.STARTED) forgetDb();
+  return r;
+}
+
+/**
+ * Serializes the next part and moves up to min(max, scratch cap) bytes of it into scratch; returns
+ * the byte count, 0 when the snapshot is complete (it then ends by itself), -1 when none is running.
+ */
+export function rv_snapshot_read(max: i32): i32 {
+  return readSnapshot(SCRATCH, max < 1 || max > SCRATCH_CAP ? SCRATCH_CAP : max);
+}
+
+/** Gives the running snapshot up (no-op when none runs). */
+export function rv_snapshot_abort(): void { abortSnapshot(); }

@@ -67,6 +67,16 @@ export const BatchResult = {
   BUSY: -5,
 } as const;
 
+/** Results of `rv_snapshot_begin`. */
+export const SnapshotStart = {
+  /** Started: read it with `rv_snapshot_read` (or give it up with `rv_snapshot_abort`). */
+  STARTED: 0,
+  /** A snapshot is already running (one at a time). */
+  RUNNING: -1,
+  /** Not enough room under the page budget for its key list (12 bytes per key). */
+  NO_MEMORY: -2,
+} as const;
+
 /** Persistence job kinds (the HostRequest bits of SAVE, BGSAVE and BGREWRITEAOF), and a flag of `rv_job_start`. */
 export const JobKind = {
   /** SAVE: a snapshot written in the host's turn while its clients wait. */
@@ -194,7 +204,7 @@ export interface RivuletExports {
   rv_scratch_ptr(): number;
   /** Its size in bytes (SCRATCH_CAP). */
   rv_scratch_cap(): number;
-  /** Registers a host-allocated connection id (≥ 0): 0 = ok, -1 = id in use. */
+  /** Registers a host-allocated connection id (≥ 0): 0 = ok, -1 = id in use. Under a page budget without room for another connection it opens with `-ERR max number of clients reached` as its output and CLOSE in its status (as Redis past maxclients). */
   rv_open(conn: number): number;
   /** Forgets the connection (silently unblocks it, drops MULTI state and pending output). */
   rv_close(conn: number): void;
@@ -212,11 +222,11 @@ export interface RivuletExports {
   rv_unblock(conn: number, mode: number): number;
   /** Current FeedStatus bits of a connection (for connections returned by `rv_ready_next`, which may also carry CLOSE, e.g. after CLIENT KILL); CLOSE for an unknown id. */
   rv_status(conn: number): number;
-  /** Hard linear-memory budget in 64 KiB pages (0 = none): reserved at once; writes answer OOM before the engine would outgrow it; one reply may use at most an eighth of it. Budgets below twice the current memory are raised to that minimum. Returns the budget in effect. */
+  /** Hard linear-memory budget in 64 KiB pages (0 = none): linear memory never grows past it (grown into at once; see "The page budget"). A budget below the current size means "no more than now". Returns the budget in effect. */
   rv_set_page_budget(pages: number): number;
   /** Bytes the engine accounts as used (INFO used_memory). */
   rv_used_memory(): number;
-  /** 1: the connection replays an AOF or snapshot (its writes emit no effects, are never refused for memory, ignore trim LIMITs and never block; its replies are dropped and its input is tracked in a LoadStatus record, which this resets); 0: back to normal. */
+  /** 1: the connection replays an AOF or snapshot (its writes emit no effects, obey no maxmemory — under a page budget they fail with OOM past it —, ignore trim LIMITs and never block; its replies are dropped and its input is tracked in a LoadStatus record, which this resets); 0: back to normal. */
   rv_set_loading(conn: number, on: number): void;
   /** Writes the connection's LoadStatus record and its texts into scratch; returns their byte length (-1 for an unknown id). */
   rv_load_status(conn: number): number;
@@ -224,10 +234,12 @@ export interface RivuletExports {
   rv_effects_enable(on: number): void;
   /** Moves up to SCRATCH_CAP bytes of pending effects (RESP commands reproducing every write with concrete values, in execution order) into scratch; 0 when none. */
   rv_effects_read(): number;
-  /** Serializes the whole dataset into an internal buffer as RESP commands, headed by `RIVULET.SNAPSHOT <format> <build-hash>`; returns its byte size. */
-  rv_snapshot(): number;
-  /** Moves the next ≤ SCRATCH_CAP bytes of that snapshot into scratch; 0 when done. */
-  rv_snapshot_read(): number;
+  /** Starts a snapshot by cursor of the dataset as it is now (docs/PERSISTENCE.md): a SnapshotStart. Effects read after it returns are the ones produced after the snapshot's point in time (AOF rewrite = snapshot + them). */
+  rv_snapshot_begin(): number;
+  /** Serializes the next part of the running snapshot and moves up to min(max, SCRATCH_CAP) bytes of it into scratch (max < 1: SCRATCH_CAP); returns the byte count, 0 when it is complete (it then ends by itself), -1 when none runs. Commands may run between any two calls. */
+  rv_snapshot_read(max: number): number;
+  /** Gives the running snapshot up (no-op when none runs); what was kept for it is released. */
+  rv_snapshot_abort(): void;
   /** Redis's dirty counter (changes since start, never reset); hosts diff it for save policies (INFO reports rdb_changes_since_last_save itself). */
   rv_dirty(): number;
   /** HostRequest bits raised by commands since the last call; cleared when read. */
@@ -252,7 +264,7 @@ export interface RivuletExports {
   rv_dataset_stats(): number;
   /** Scratch holds a setting name (`len` bytes, any case); its value (as CONFIG GET shows it) replaces it in scratch. Returns the value's length (only its first SCRATCH_CAP bytes are written when it is longer), or -1 for an unknown name. */
   rv_config_get(len: number): number;
-  /** XADD `*` of many entries sharing one field list, without RESP. Scratch holds `u32 keyLen, key, u32 nfields, nfields × (u32 len, name), u32 count, count × nfields × (u32 len, value)` (little-endian), count ≤ BATCH_MAX_ROWS, nfields ≤ BATCH_MAX_FIELDS. Returns the number added (their IDs are then in scratch as `count × (u64 ms, u64 seq)`) or a BatchResult. Same stream rules, wake-ups, dirty counter and effects as XADD. */
+  /** XADD `*` of many entries sharing one field list, without RESP. Scratch holds `u32 keyLen, key, u32 nfields, nfields × (u32 len, name), u32 count, count × nfields × (u32 len, value)` (little-endian), count ≤ BATCH_MAX_ROWS, nfields ≤ BATCH_MAX_FIELDS. Returns the number added (their IDs are then in scratch as `count × (u64 ms, u64 seq)`) or a BatchResult. Same stream rules, wake-ups, dirty counter and effects as XADD. All or nothing: under a page budget a batch is refused (OOM) unless an upper bound of what it allocates — with effects on, its effects and their replay too — fits with the reserve left. */
   rv_xadd_batch(conn: number, len: number, now: number): number;
 }
 
@@ -275,8 +287,9 @@ export const EXPORT_NAMES = [
   'rv_load_status',
   'rv_effects_enable',
   'rv_effects_read',
-  'rv_snapshot',
+  'rv_snapshot_begin',
   'rv_snapshot_read',
+  'rv_snapshot_abort',
   'rv_dirty',
   'rv_take_requests',
   'rv_set_internal',
@@ -311,8 +324,9 @@ export const EXPORT_SIGNATURES: { readonly [name in (typeof EXPORT_NAMES)[number
   rv_load_status: '(i32) -> i32',
   rv_effects_enable: '(i32) -> nil',
   rv_effects_read: '() -> i32',
-  rv_snapshot: '() -> f64',
-  rv_snapshot_read: '() -> i32',
+  rv_snapshot_begin: '() -> i32',
+  rv_snapshot_read: '(i32) -> i32',
+  rv_snapshot_abort: '() -> nil',
   rv_dirty: '() -> f64',
   rv_take_requests: '() -> i32',
   rv_set_internal: '(i32) -> nil',

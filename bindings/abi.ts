@@ -14,6 +14,7 @@ export {
   HostRequest,
   UnblockMode,
   BatchResult,
+  SnapshotStart,
   JobKind,
   JobStart,
   JobStatus,

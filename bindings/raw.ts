@@ -2,6 +2,7 @@ import {
   checkExports,
   createImports,
   FeedStatus,
+  SnapshotStart,
   LOAD_STATUS_SIZE,
   BUILD_INFO_SIZE,
   readLoadStatus,
@@ -212,14 +213,19 @@ export class RawEngine {
     return this.#call(this.exports.rv_effects_read);
   }
 
-  /** `rv_snapshot`: serializes the dataset inside the engine; returns its size. */
-  snapshot(): number {
-    return this.#call(this.exports.rv_snapshot);
+  /** `rv_snapshot_begin`: a `SnapshotStart` (0 started, -1 one is already running, -2 not enough memory). */
+  snapshotBegin(): number {
+    return this.#call(this.exports.rv_snapshot_begin);
   }
 
-  /** `rv_snapshot_read`: the next piece of the snapshot → scratch; 0 when done. */
-  snapshotRead(): number {
-    return this.#call(this.exports.rv_snapshot_read);
+  /** `rv_snapshot_read`: the next part (≤ min(max, scratch cap) bytes) → scratch; 0 when complete, -1 none running. */
+  snapshotRead(max: number): number {
+    return this.#call(this.exports.rv_snapshot_read, max);
+  }
+
+  /** `rv_snapshot_abort`: gives the running snapshot up. */
+  snapshotAbort(): void {
+    this.#call(this.exports.rv_snapshot_abort);
   }
 
   /** `rv_dirty`: changes since start. */
@@ -312,17 +318,29 @@ export class RawEngine {
     return this.#call(this.exports.rv_job_done, kind, status, now);
   }
 
-  /** The whole snapshot (`rv_snapshot` then `rv_snapshot_read` until 0) as one array. */
-  readSnapshot(): Uint8Array {
-    const size = this.snapshot();
-    const out = new Uint8Array(size);
-    let o = 0;
-    let n: number;
-    while ((n = this.snapshotRead()) > 0) {
-      out.set(this.scratch().subarray(0, n), o);
-      o += n;
+  /**
+   * A whole snapshot as one array: `rv_snapshot_begin`, then `rv_snapshot_read(chunk)` until 0.
+   * Throws if one is already running or the engine lacks the memory to start one.
+   */
+  readSnapshot(chunk = this.scratchCap): Uint8Array {
+    const r = this.snapshotBegin();
+    if (r !== SnapshotStart.STARTED) {
+      throw new Error(`rivulet: rv_snapshot_begin returned ${r} (${r === SnapshotStart.RUNNING ? 'a snapshot is already running' : 'not enough memory under the page budget'})`);
     }
-    return o === size ? out : out.slice(0, o);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let n: number;
+    while ((n = this.snapshotRead(chunk)) > 0) {
+      parts.push(this.scratch().slice(0, n));
+      total += n;
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
   }
 
   /**

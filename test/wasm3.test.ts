@@ -57,7 +57,7 @@ describe('rivulet.wasm under wasm3 (pywasm3)', () => {
       // the summary lines, always; the whole output on failure (in the assertion message)
       const summary = out
         .split('\n')
-        .filter((l) => /^(wasm3|corpus|newer|oom|protocol|facts|jobs):|^FAIL /.test(l))
+        .filter((l) => /^(wasm3|corpus|newer|oom|budget|protocol|facts|jobs):|^FAIL /.test(l))
         .slice(0, 40)
         .join('\n');
       console.log(`[wasm3] ${python} ${SCRIPT.replace(ROOT + '/', '')} (${Date.now() - t} ms)\n${summary}`);

@@ -2,6 +2,7 @@
 import * as W from "../resp/writer";
 import { Entry } from "../core/block";
 import { Stream, StreamIterator } from "../core/stream";
+import { deliveryFull } from "../server/dispatch";
 
 export function writeEntry(e: Entry): void {
   W.arrayLen(2);
@@ -20,12 +21,13 @@ export function writeEntryParts(e: Entry): void {
   }
 }
 
-/** streamReplyWithRange without groups: entries in [start, end], at most count (0 = all). */
-export function writeRange(s: Stream, sms: u64, sseq: u64, ems: u64, eseq: u64, count: i64, rev: bool): i64 {
+/** streamReplyWithRange without groups: entries in [start, end], at most count (0 = all). With
+ *  `partial` (XREAD) it may stop early when the reply or the budget runs full (dispatch.deliveryFull). */
+export function writeRange(s: Stream, sms: u64, sseq: u64, ems: u64, eseq: u64, count: i64, rev: bool, partial: bool = false): i64 {
   const at = W.deferLen();
   const it = new StreamIterator(s, sms, sseq, ems, eseq, rev);
   let n: i64 = 0;
-  while ((count == 0 || n < count) && it.next()) {
+  while ((count == 0 || n < count) && !(partial && n > 0 && deliveryFull()) && it.next()) {
     writeEntry(it.entry);
     n++;
   }

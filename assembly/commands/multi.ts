@@ -7,6 +7,7 @@ import { replyError, call, lookupQueued } from "../server/dispatch";
 import { setDenyBlocking } from "./xread";
 import { setInExec, nowMs } from "../server/state";
 import { jobs } from "../server/jobs";
+import { CommandQueue } from "../server/command-queue";
 
 // MULTI
 export function multiCommand(c: Client, a: Args): void {
@@ -32,21 +33,24 @@ export function execCommand(c: Client, a: Args): void {
     return;
   }
   const queue = c.multiQueue;
-  c.multiQueue = new Array<Args>();
+  c.multiQueue = new CommandQueue();
   c.inMulti = false;
   c.multiDenyOom = false;
   W.arrayLen(queue.length);
   setDenyBlocking(true);
   setInExec(true);
-  for (let i = 0; i < queue.length; i++) {
-    const q = queue[i];
+  queue.rewind();
+  while (queue.next(queued)) {
     W.setTarget(c.output, c.resp);
-    call(c, lookupQueued(q), q);
+    call(c, lookupQueued(queued), queued);
   }
   setInExec(false);
   setDenyBlocking(false);
   W.setTarget(c.output, c.resp);
-  for (let i = 0; i < queue.length; i++) queue[i].free();
+  queue.clear();
   // A BGSAVE / BGREWRITEAOF in the transaction was scheduled; Redis's cron starts it right after.
   jobs.startScheduled(nowMs);
 }
+
+/** The queued command EXEC is running (its arguments point into the queue). */
+const queued = new Args();

@@ -2,7 +2,8 @@
 import { Args } from "../resp/args";
 import { Client } from "../server/client";
 import * as W from "../resp/writer";
-import { replyError } from "../server/dispatch";
+import { replyError, OOM_ERROR } from "../server/dispatch";
+import { budgeted, roomForDelivery } from "../util/heap";
 import { nowMs, addDirty } from "../server/state";
 import { StreamID, cmp } from "../core/ids";
 import { Entry } from "../core/block";
@@ -75,7 +76,7 @@ const scratch = new Entry();
 /** Deletes one entry as XDEL does (first/max-deleted bookkeeping). */
 function deleteEntry(s: Stream, id: StreamID): bool {
   if (!s.deleteId(id.ms, id.seq, scratch)) return false;
-  if (cmp(id, s.maxDeletedId) > 0) s.maxDeletedId.copyFrom(id);
+  if (cmp(id, s.maxDeletedId) > 0) { s.touchMeta(); s.maxDeletedId.copyFrom(id); }
   if (s.length == 0) s.firstId.set(0, 0);
   else if (cmp(id, s.firstId) == 0) s.edgeId(true, s.firstId);
   return true;
@@ -139,12 +140,14 @@ export function xnackCommand(c: Client, a: Args): void {
   if (lookupState == LOOKUP_WRONGTYPE) return;
   const g: Group | null = sv == null ? null : lookupGroup(sv.stream, a.str(2));
   if (g == null) { noGroupForKey(a, 2, 1); return; }
+  if (b.force && budgeted() && !(roomForDelivery() && g.roomForRecord(null))) { replyError(OOM_ERROR); return; }
   let released: i64 = 0;
   for (let i = 0; i < b.ids.length; i++) {
     const id = b.ids[i];
     let n = g.pel.find(id.ms, id.seq);
     if (n == null) {
       if (!b.force || !entryExists(sv!.stream, id.ms, id.seq)) continue;
+      if (released > 0 && !g.roomForRecord(null)) break;
       n = g.createUnowned(id.ms, id.seq, nowMs);
       n.deliveryCount = 0;
     }

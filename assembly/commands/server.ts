@@ -4,7 +4,7 @@ import { Args, bytesToKey } from "../resp/args";
 import { Client } from "../server/client";
 import * as W from "../resp/writer";
 import { ByteBuffer } from "../util/buffer";
-import { replyError, noteError, replyErrorToBlocked, failBlockedCall, markCallFailed, commandTable, Command, errorStats, totalErrorReplies, resetErrorStats,
+import { replyError, noteError, replyErrorToBlocked, failBlockedCall, markCallFailed, replyLimit, ERR_REPLY_TOO_LARGE, commandTable, Command, errorStats, totalErrorReplies, resetErrorStats,
   CMD_WRITE, CMD_DENYOOM, CMD_READONLY, CMD_BLOCKING, CMD_FAST, CMD_ADMIN, CMD_NOSCRIPT, CMD_LOADING, CMD_STALE, CMD_NO_AUTH, CMD_NO_MULTI } from "../server/dispatch";
 import { config, clients, dbs, nowMs, dirty, totalCommands, requestHost, resetCommandCount } from "../server/state";
 import { HostRequest } from "../abi";
@@ -12,6 +12,7 @@ import { jobs } from "../server/jobs";
 import { persistenceInfo } from "./persistence";
 import { blockedClients, unpark, announce } from "../server/blocking";
 import { usedMemory } from "../util/memory";
+import { totalFreeBytes, largestFreeBlock } from "../util/heap";
 import { DB_COUNT } from "../core/keyspace";
 import { parseIntArg, argInt, syntaxError } from "./common";
 import { REDIS_VERSION } from "./connection";
@@ -68,8 +69,23 @@ function fixed2(v: f64): string {
   return i.toString() + "." + (f < 10 ? "0" : "") + f.toString();
 }
 
+/** A buffer for a text reply built before it is sent: bounded like a reply (dispatch.replyLimit). */
+function textBuffer(): ByteBuffer {
+  const b = new ByteBuffer();
+  b.guarded = true;
+  b.limit = replyLimit();
+  return b;
+}
+
+/** Sends a text reply built in `out` (or the budget error if it could not be built) and frees it. */
+function replyText(out: ByteBuffer): void {
+  if (out.overflowed) replyError(ERR_REPLY_TOO_LARGE);
+  else W.verbatim(out.ptr, out.len);
+  out.free();
+}
+
 class InfoWriter {
-  out: ByteBuffer = new ByteBuffer();
+  out: ByteBuffer = textBuffer();
   sections: i32 = 0;
   section(title: string, key: string): void {
     if (this.sections++ > 0) this.out.appendAscii("\r\n");
@@ -125,6 +141,8 @@ export function infoCommand(c: Client, a: Args): void {
     w.line("used_memory_peak:" + peakMemory.toString());
     w.line("used_memory_peak_human:" + human(peakMemory));
     w.line("wasm_linear_memory:" + (<i64>memory.size() << 16).toString());
+    w.line("allocator_free_bytes:" + totalFreeBytes().toString());
+    w.line("allocator_largest_free_block:" + largestFreeBlock().toString());
     w.line("maxmemory:" + config.maxmemory.toString());
     w.line("maxmemory_human:" + human(config.maxmemory));
     w.line("maxmemory_policy:" + config.maxmemoryPolicy);
@@ -175,8 +193,7 @@ export function infoCommand(c: Client, a: Args): void {
       if (n > 0) w.line("db" + d.toString() + ":keys=" + n.toString() + ",expires=0,avg_ttl=0");
     }
   }
-  W.verbatim(w.out.ptr, w.out.len);
-  w.out.free();
+  replyText(w.out);
 }
 
 function statLine(w: InfoWriter, cmd: Command, name: string): void {
@@ -246,7 +263,7 @@ export function clientListCommand(c: Client, a: Args): void {
     } else if (a.count >= 4 && a.is(2, "id")) idsFrom = 3;
     else { syntaxError(); return; }
   }
-  const out = new ByteBuffer();
+  const out = textBuffer();
   const list = sortedClients();
   for (let i = 0; i < list.length; i++) {
     if (idsFrom >= 0) {
@@ -259,16 +276,14 @@ export function clientListCommand(c: Client, a: Args): void {
     }
     clientLine(out, list[i]);
   }
-  W.verbatim(out.ptr, out.len);
-  out.free();
+  replyText(out);
 }
 
 // CLIENT INFO
 export function clientInfoCommand(c: Client, a: Args): void {
-  const out = new ByteBuffer();
+  const out = textBuffer();
   clientLine(out, c);
-  W.verbatim(out.ptr, out.len);
-  out.free();
+  replyText(out);
 }
 
 function killClient(target: Client): void {

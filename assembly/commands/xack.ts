@@ -2,7 +2,8 @@
 import { Args } from "../resp/args";
 import { Client } from "../server/client";
 import * as W from "../resp/writer";
-import { replyError, noteError } from "../server/dispatch";
+import { replyError, noteError, deliveryFull, OOM_ERROR } from "../server/dispatch";
+import { budgeted, roomForDelivery } from "../util/heap";
 import { nowMs, addDirty } from "../server/state";
 import { StreamID, cmp, U64_MAX } from "../core/ids";
 import { StreamValue, TYPE_STREAM } from "../core/keyspace";
@@ -197,11 +198,12 @@ export function xclaimCommand(c: Client, a: Args): void {
       return;
     }
   }
+  if (budgeted() && !roomForDelivery()) { replyError(OOM_ERROR); return; }
   let lastIdMoved = false;
   // A moved last ID is one change of its own only when no claimed or dropped entry carried it
   // (xclaimCommand's propagate_last_id).
   let lastIdChange = false;
-  if (cmp(lastId, g.lastId) > 0) { g.lastId.copyFrom(lastId); lastIdMoved = true; lastIdChange = true; }
+  if (cmp(lastId, g.lastId) > 0) { g.setPosition(lastId.ms, lastId.seq, g.entriesRead); lastIdMoved = true; lastIdChange = true; }
   const key = a.str(1);
   markCustom();
   if (deliveryGiven) { if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now; }
@@ -217,6 +219,8 @@ export function xclaimCommand(c: Client, a: Args): void {
       if (nack != null) { g.removeNack(nack!); addDirty(1); lastIdChange = false; effectAck(c.db.id, key, g, id.ms, id.seq); }
       continue;
     }
+    // Under a page budget, claims stop where the PELs could not grow (the reply says which were claimed).
+    if (n > 0 && !g.roomForRecord(consumer != null ? consumer : g.lookupConsumer(name))) break;
     if (force && nack == null) nack = g.createUnowned(id.ms, id.seq, now);
     if (nack == null) continue;
     if (nack.consumer != null && minidle != 0) {
@@ -264,6 +268,7 @@ export function xautoclaimCommand(c: Client, a: Args): void {
   if (typeError) return;
   if (g == null) { noKeyOrGroup(a); return; }
   const s = foundStream!;
+  if (budgeted() && !(roomForDelivery() && g.roomForRecord(g.lookupConsumer(a.str(3))))) { replyError(OOM_ERROR); return; }
   // Redis allocates count IDs up front; what cannot exist in a 32-bit address space fails the same way.
   if (count > (<i64>1 << 26)) { replyError("ERR Insufficient memory, failed allocating transient memory, COUNT too high."); return; }
   let attempts = count * ATTEMPTS_FACTOR;
@@ -280,7 +285,7 @@ export function xautoclaimCommand(c: Client, a: Args): void {
   const pel = g.pel;
   let i = pel.lowerBound(start.ms, start.seq);
   // Walk live slots; `i` ends on the slot after the last examined one.
-  while (attempts > 0 && count > 0) {
+  while (attempts > 0 && count > 0 && !(claimed > 0 && (deliveryFull() || !g.roomForRecord(consumer)))) {
     while (i < pel.slots && pel.at(i) == null) i++;
     if (i >= pel.slots) break;
     attempts--;

@@ -85,8 +85,7 @@ export function xgroupSetidCommand(c: Client, a: Args): void {
   const id = new StreamID();
   if (a.isChar(4, 36)) id.copyFrom(stream!.lastId);
   else if (!parseIdArg(a, 4, id, 0, false)) return;
-  group!.lastId.copyFrom(id);
-  group!.entriesRead = entriesRead;
+  group!.setPosition(id.ms, id.seq, entriesRead);
   addDirty(1);
   W.ok();
 }

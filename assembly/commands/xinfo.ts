@@ -133,6 +133,7 @@ export function xsetidCommand(c: Client, a: Args): void {
       return;
     }
   }
+  s.touchMeta();
   s.lastId.copyFrom(id);
   if (entriesAdded != -1) s.entriesAdded = <u64>entriesAdded;
   if (!maxDel.isZero()) s.maxDeletedId.copyFrom(maxDel);

@@ -63,7 +63,7 @@ export function xdelCommand(c: Client, a: Args): void {
     if (s.deleteId(id.ms, id.seq, delEntry)) {
       if (cmp(id, s.firstId) == 0) firstEntry = true;
       deleted++;
-      if (cmp(id, s.maxDeletedId) > 0) s.maxDeletedId.copyFrom(id);
+      if (cmp(id, s.maxDeletedId) > 0) { s.touchMeta(); s.maxDeletedId.copyFrom(id); }
     }
   }
   if (deleted > 0) {

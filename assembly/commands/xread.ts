@@ -2,7 +2,8 @@
 import { Args } from "../resp/args";
 import { Client } from "../server/client";
 import * as W from "../resp/writer";
-import { replyError, noteError, replyErrorToBlocked, setServeReady, drainResumed, replyLimit, guardReply } from "../server/dispatch";
+import { replyError, noteError, replyErrorToBlocked, setServeReady, drainResumed, replyLimit, guardReply, deliveryFull, OOM_ERROR } from "../server/dispatch";
+import { budgeted, roomForDelivery, collectIfLow } from "../util/heap";
 import { nowMs, dbs, addDirty } from "../server/state";
 import { BlockedRead, BLOCK_XREAD, BLOCK_XREADGROUP, park, unpark, takeReadyKeys, waitersOf, announce, hasReadyKeys } from "../server/blocking";
 import { StreamID, cmp, cmpId, U64_MAX } from "../core/ids";
@@ -47,7 +48,7 @@ export function writeGroupRange(dbId: i32, key: string, s: Stream, g: Group, con
   const now = nowMs;
   let n: i64 = claimIdle >= 0 ? claimIdle_(dbId, key, s, g, consumer, count, claimIdle) : 0;
   const it = new StreamIterator(s, start.ms, start.seq, U64_MAX, U64_MAX, false);
-  while ((count == 0 || n < count) && it.next()) {
+  while ((count == 0 || n < count) && !(n > 0 && (deliveryFull() || (!noack && !g.roomForRecord(consumer)))) && it.next()) {
     const e = it.entry;
     advanceGroup(s, g, e.ms, e.seq);
     if (claimIdle >= 0) {
@@ -80,13 +81,14 @@ function claimIdle_(dbId: i32, key: string, s: Stream, g: Group, consumer: Consu
   const now = nowMs;
   const picked = new Array<Nack>();
   let node = g.timeHead;
-  while (node != null && (count == 0 || <i64>picked.length < count)) {
+  while (node != null && (count == 0 || <i64>picked.length < count) && !(picked.length > 0 && deliveryFull())) {
     if (<i64>(now - node.deliveryTime) < minIdle) break;
     picked.push(node);
     node = node.nextT;
   }
   let n: i64 = 0;
   for (let i = 0; i < picked.length; i++) {
+    if (n > 0 && !g.roomForRecord(consumer)) break;
     const nack = picked[i];
     const it = new StreamIterator(s, nack.ms, nack.seq, nack.ms, nack.seq, false);
     if (!it.next()) { g.removeNack(nack); effectAck(dbId, key, g, nack.ms, nack.seq); continue; }
@@ -113,7 +115,7 @@ function writeConsumerHistory(dbId: i32, key: string, s: Stream, g: Group, consu
   const at = W.deferLen();
   let n: i64 = 0;
   const now = nowMs;
-  for (let i = pel.lowerBound(start.ms, start.seq); i < pel.slots && (count == 0 || n < count); i++) {
+  for (let i = pel.lowerBound(start.ms, start.seq); i < pel.slots && (count == 0 || n < count) && !(n > 0 && deliveryFull()); i++) {
     const nack = pel.at(i);
     if (nack == null) continue;
     const it = new StreamIterator(s, nack.ms, nack.seq, nack.ms, nack.seq, false);
@@ -242,6 +244,9 @@ function readGeneric(c: Client, a: Args, isGroup: bool): void {
     if (!parseIdArg(a, ia, id, 0, true)) return;
   }
 
+  // Under a page budget a group read needs room to record what it delivers (util/heap.ts).
+  if (isGroup && !groupsHaveRoom(groups, consumerName)) { replyError(OOM_ERROR); return; }
+
   // Serve synchronously what is available.
   let served = 0;
   let at = 0;
@@ -282,7 +287,7 @@ function readGeneric(c: Client, a: Args, isGroup: bool): void {
     } else {
       const start = gt.clone();
       start.incr();
-      writeRange(s, start.ms, start.seq, U64_MAX, U64_MAX, count, false);
+      writeRange(s, start.ms, start.seq, U64_MAX, U64_MAX, count, false, true);
     }
   }
   if (served > 0) {
@@ -320,6 +325,7 @@ export function serveReadyKeys(): void {
       const v = db.lookup(key);
       const list = waitersOf(wk);
       for (let i = 0; i < list.length; i++) {
+        collectIfLow();
         const rc = list[i];
         const b = rc.blocked;
         if (b == null || b.dbId != dbId) continue;
@@ -345,6 +351,14 @@ export function serveReadyKeys(): void {
             continue;
           }
           gt.copyFrom(g.lastId);
+          if (cmp(s.lastId, gt) > 0 && budgeted() && !(roomForDelivery() && g.roomForRecord(g.lookupConsumer(b.consumer)))) {
+            // No room to record the delivery under the page budget: the reader gets OOM, as a new read would.
+            W.setTarget(rc.output, rc.resp);
+            replyError(OOM_ERROR);
+            unpark(rc, true);
+            announce(rc);
+            continue;
+          }
         }
         if (cmp(s.lastId, gt) > 0) {
           const mark = rc.output.len;
@@ -359,7 +373,7 @@ export function serveReadyKeys(): void {
           } else {
             const start = gt.clone();
             start.incr();
-            writeRange(s, start.ms, start.seq, U64_MAX, U64_MAX, b.count, false);
+            writeRange(s, start.ms, start.seq, U64_MAX, U64_MAX, b.count, false, true);
           }
           guardReply(rc, mark);
           unpark(rc, true);
@@ -369,6 +383,17 @@ export function serveReadyKeys(): void {
     }
   }
   drainResumed(null);
+}
+
+/** Room to record one delivery in each group a read names (under a page budget). */
+function groupsHaveRoom(groups: Array<Group | null>, consumerName: string): bool {
+  if (!budgeted()) return true;
+  if (!roomForDelivery()) return false;
+  for (let k = 0; k < groups.length; k++) {
+    const g = groups[k];
+    if (g != null && !g.roomForRecord(g.lookupConsumer(consumerName))) return false;
+  }
+  return true;
 }
 
 /** Times out blocked clients whose deadline passed; returns how many. */

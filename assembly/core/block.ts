@@ -4,7 +4,7 @@
 //   Block header (fields below, offsets from offsetof<Block>)
 //   payload:  master fields │ entry │ entry │ … │ (spare capacity)
 //   master  = varint n, n × (varint len, bytes)      field names of the block's first entry
-//   entry   = u8 flags, varint msDelta, varint seqPart,
+//   entry   = u8 flags (DELETED, SAMEFIELDS, SNAPLIVE, SNAPNEW), varint msDelta, varint seqPart,
 //             SAMEFIELDS ? n × value                   names come from the master list
 //                        : varint n, n × (varint len, field, value)
 //   value   = varint (len << 1), bytes                 a string
@@ -55,6 +55,12 @@ import { account, release } from "../util/memory";
 
 export const FLAG_DELETED: u8 = 1;
 export const FLAG_SAMEFIELDS: u8 = 2;
+/** Deleted after the running snapshot began, before it wrote the entry: still part of that snapshot
+ *  (core/snapview.ts). Cleared as the snapshot passes the entry. */
+export const FLAG_SNAPLIVE: u8 = 4;
+/** Appended after the running snapshot began with an ID it would otherwise include (after XSETID moved
+ *  the last ID back): not part of that snapshot. Cleared as the snapshot passes the entry. */
+export const FLAG_SNAPNEW: u8 = 8;
 
 @unmanaged
 export class Block {
@@ -74,6 +80,8 @@ export class Block {
   /** Redis listpack weight of the master field names and of all entries (see listpack.ts). */
   lpMaster: u32;
   lpEntries: u32;
+  /** Next block in a stream's chain of blocks retired while the running snapshot still needs them. */
+  retiredNext: usize;
 }
 
 @inline export function payload(b: Block): usize { return changetype<usize>(b) + offsetof<Block>(); }
@@ -132,6 +140,7 @@ export function newBlock(ms: u64, seq: u64, args: Args, first: i32, nfields: i32
   b.masterFields = <u32>nfields;
   b.lpMaster = lpMaster;
   b.lpEntries = 0;
+  b.retiredNext = 0;
   let p = writeVarint(payload(b), <u64>nfields);
   for (let i = 0; i < nfields; i++) {
     const n = args.len(first + 2 * i);
@@ -158,8 +167,9 @@ function sameFields(b: Block, args: Args, first: i32, nfields: i32): bool {
   return true;
 }
 
-/** Appends an entry (ID already validated as greater than the block's last). May move the block. */
-export function blockAppend(b: Block, ms: u64, seq: u64, args: Args, first: i32, nfields: i32): Block {
+/** Appends an entry (ID already validated as greater than the block's last). May move the block.
+ *  `extraFlags` is FLAG_SNAPNEW or 0. */
+export function blockAppend(b: Block, ms: u64, seq: u64, args: Args, first: i32, nfields: i32, extraFlags: u8 = 0): Block {
   const same = sameFields(b, args, first, nfields);
   const msDelta = ms - b.baseMs;
   const seqPart = msDelta == 0 ? seq - b.baseSeq : seq;
@@ -185,7 +195,7 @@ export function blockAppend(b: Block, ms: u64, seq: u64, args: Args, first: i32,
 
   b = growBlock(b, b.used + size);
   let p = payload(b) + <usize>b.used;
-  store<u8>(p++, same ? FLAG_SAMEFIELDS : 0);
+  store<u8>(p++, (same ? FLAG_SAMEFIELDS : 0) | extraFlags);
   p = writeVarint(p, msDelta);
   p = writeVarint(p, seqPart);
   if (!same) p = writeVarint(p, <u64>nfields);
@@ -301,8 +311,11 @@ export class Entry {
   private digits: StaticArray<u8> = new StaticArray<u8>(24);
 
   /** Flips the tombstone flag on (the caller maintains counters). */
-  markDeleted(): void {
-    this.flags |= FLAG_DELETED;
-    store<u8>(payload(this.block) + <usize>this.at, this.flags);
+  markDeleted(): void { this.setFlags(this.flags | FLAG_DELETED); }
+
+  /** Rewrites the entry's flag byte (snapshot marks). */
+  setFlags(f: u8): void {
+    this.flags = f;
+    store<u8>(payload(this.block) + <usize>this.at, f);
   }
 }

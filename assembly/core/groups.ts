@@ -4,10 +4,13 @@ import { StreamID, cmp, cmpId, U64_MAX } from "./ids";
 import { Stream, StreamIterator } from "./stream";
 import { Consumer, Nack, PelIndex, NACK_BYTES } from "./pel";
 import { account, release } from "../util/memory";
+import { lastEpoch, activeSnapshot, inSnapshot, shadowedNow } from "./snapview";
+import { roomForRecords } from "../util/heap";
 
 export const ENTRIES_READ_INVALID: i64 = -1;
 
 export class Group {
+  /** Read-only outside this class: changed through setPosition (which keeps the snapshot's view). */
   lastId: StreamID = new StreamID();
   entriesRead: i64 = ENTRIES_READ_INVALID;
   pel: PelIndex = new PelIndex();
@@ -16,7 +19,82 @@ export class Group {
   timeHead: Nack | null = null;
   timeTail: Nack | null = null;
 
-  constructor(public name: string) { account(<i64>name.length * 2 + 128); }
+  // ---- the running snapshot's view (core/snapview.ts) ----
+  born: u32 = lastEpoch;
+  /** The snapshot wrote this group (epoch). */
+  writtenEpoch: u32 = 0;
+  /** A pending entry of the snapshot's changed owner or was retired (its consumers need the slow scan). */
+  movedEpoch: u32 = 0;
+  shadowEpoch: u32 = 0;
+  shadowLastMs: u64 = 0;
+  shadowLastSeq: u64 = 0;
+  shadowEntriesRead: i64 = 0;
+  /** Pending entries removed while the snapshot needs them, in ID order (chained by Nack.nextT). */
+  retiredHead: Nack | null = null;
+  retiredTail: Nack | null = null;
+  /** Consumers deleted while the snapshot needs them (Consumer.retiredNext). */
+  retiredConsumers: Consumer | null = null;
+  /** Next group in the stream's chain of groups destroyed while the snapshot needs them. */
+  retiredNext: Group | null = null;
+
+  constructor(public name: string, public stream: Stream) { account(<i64>name.length * 2 + 128); }
+
+  /** The running snapshot has yet to write this group. */
+  @inline snapPending(): bool {
+    return this.stream.inSnapshot() && inSnapshot(this.born) && this.writtenEpoch != activeSnapshot;
+  }
+
+  /** Under a page budget: room to add one pending entry to this group and to `c`'s PEL (util/heap.ts). */
+  roomForRecord(c: Consumer | null): bool {
+    return roomForRecords(this.pel.growBytes(), c != null ? c.pel.growBytes() : 0);
+  }
+
+  /** Sets the last-delivered ID and entries-read counter (XGROUP SETID, reads, XCLAIM LASTID). */
+  setPosition(ms: u64, seq: u64, entriesRead: i64): void {
+    if (this.snapPending() && this.shadowEpoch != activeSnapshot) {
+      this.shadowEpoch = activeSnapshot;
+      this.shadowLastMs = this.lastId.ms; this.shadowLastSeq = this.lastId.seq;
+      this.shadowEntriesRead = this.entriesRead;
+    }
+    this.lastId.set(ms, seq);
+    this.entriesRead = entriesRead;
+  }
+
+  // The position as the running snapshot sees it.
+  @inline get snapLastMs(): u64 { return shadowedNow(this.shadowEpoch) ? this.shadowLastMs : this.lastId.ms; }
+  @inline get snapLastSeq(): u64 { return shadowedNow(this.shadowEpoch) ? this.shadowLastSeq : this.lastId.seq; }
+  @inline get snapEntriesRead(): i64 { return shadowedNow(this.shadowEpoch) ? this.shadowEntriesRead : this.entriesRead; }
+
+  /** A pending entry of the snapshot changes owner: its consumers' PELs no longer tell the snapshot's view. */
+  @inline private noteMove(n: Nack): void {
+    if (inSnapshot(n.born) && this.snapPending()) this.movedEpoch = activeSnapshot;
+  }
+
+  /** A record left both PELs: kept (in ID order) while the snapshot needs it, else forgotten. */
+  private dropNack(n: Nack): void {
+    if (!inSnapshot(n.born) || !this.snapPending()) { release(NACK_BYTES); return; }
+    this.movedEpoch = activeSnapshot;
+    n.nextT = null;
+    const tail = this.retiredTail;
+    if (tail == null) { this.retiredHead = n; this.retiredTail = n; return; }
+    if (cmpId(n.ms, n.seq, tail.ms, tail.seq) > 0) { tail.nextT = n; this.retiredTail = n; return; }
+    let at = this.retiredHead!;
+    if (cmpId(n.ms, n.seq, at.ms, at.seq) < 0) { n.nextT = at; this.retiredHead = n; return; }
+    while (at.nextT != null && cmpId(at.nextT!.ms, at.nextT!.seq, n.ms, n.seq) < 0) at = at.nextT!;
+    n.nextT = at.nextT;
+    at.nextT = n;
+  }
+
+  /** Forgets what was retired for the snapshot (it wrote this group, or ended). */
+  dropRetired(): void {
+    let n = this.retiredHead;
+    while (n != null) { const next = n.nextT; n.nextT = null; release(NACK_BYTES); n = next; }
+    this.retiredHead = null;
+    this.retiredTail = null;
+    let c = this.retiredConsumers;
+    while (c != null) { const next = c.retiredNext; c.retiredNext = null; c.free(); c = next; }
+    this.retiredConsumers = null;
+  }
 
   lookupConsumer(name: string): Consumer | null {
     return this.consumers.has(name) ? this.consumers.get(name) : null;
@@ -37,11 +115,15 @@ export class Group {
       const n = pending[i];
       this.pel.remove(n.ms, n.seq);
       this.unlinkTime(n);
-      release(NACK_BYTES);
+      this.dropNack(n);
     }
     c.pel.freeAccounting();
     this.consumers.delete(c.name);
-    c.free();
+    if (inSnapshot(c.born) && this.snapPending()) {
+      this.movedEpoch = activeSnapshot;
+      c.retiredNext = this.retiredConsumers;
+      this.retiredConsumers = c;
+    } else c.free();
     return pending.length;
   }
 
@@ -87,7 +169,7 @@ export class Group {
     this.pel.remove(n.ms, n.seq);
     if (n.consumer != null) n.consumer!.pel.remove(n.ms, n.seq);
     this.unlinkTime(n);
-    release(NACK_BYTES);
+    this.dropNack(n);
   }
 
   ack(ms: u64, seq: u64): bool {
@@ -100,6 +182,7 @@ export class Group {
   /** Moves a pending entry to `to` (no-op if it already owns it). */
   assign(n: Nack, to: Consumer): void {
     if (n.consumer === to) return;
+    this.noteMove(n);
     if (n.deliveryTime < 0) n.deliveryTime = 0;
     if (n.consumer != null) n.consumer!.pel.remove(n.ms, n.seq);
     to.pel.insert(n);
@@ -125,6 +208,7 @@ export class Group {
 
   /** XNACK: back to the group, owned by nobody, as if never delivered (delivery time -1, "idle -1"). */
   release(n: Nack): void {
+    if (n.consumer != null) this.noteMove(n);
     if (n.consumer != null) n.consumer!.pel.remove(n.ms, n.seq);
     n.consumer = null;
     this.setDelivery(n, -1);
@@ -147,6 +231,7 @@ export class Group {
     // Every NACK is in the group PEL once, owned or not (XNACK leaves entries owned by nobody).
     release(<i64>this.pel.size * NACK_BYTES);
     this.pel.freeAccounting();
+    this.dropRetired();
     release(<i64>this.name.length * 2 + 128);
   }
 }
@@ -171,7 +256,7 @@ export function lookupGroup(s: Stream, name: string): Group | null {
 export function createGroup(s: Stream, name: string, id: StreamID, entriesRead: i64): Group | null {
   if (s.groups == null) s.groups = new Map<string, Group>();
   if (s.groups!.has(name)) return null;
-  const g = new Group(name);
+  const g = new Group(name, s);
   g.lastId.copyFrom(id);
   g.entriesRead = entriesRead;
   s.groups!.set(name, g);
@@ -181,9 +266,17 @@ export function createGroup(s: Stream, name: string, id: StreamID, entriesRead: 
 export function destroyGroup(s: Stream, name: string): bool {
   const g = lookupGroup(s, name);
   if (g == null) return false;
-  g.free();
   s.groups!.delete(name);
+  if (g.snapPending()) { g.retiredNext = s.retiredGroups; s.retiredGroups = g; }
+  else g.free();
   return true;
+}
+
+/** Frees the groups retired for the snapshot. */
+export function freeRetiredGroups(s: Stream): void {
+  let g = s.retiredGroups;
+  while (g != null) { const next = g.retiredNext; g.retiredNext = null; g.free(); g = next; }
+  s.retiredGroups = null;
 }
 
 export function groupCount(s: Stream): i64 { return s.groups == null ? 0 : s.groups!.size; }
@@ -234,9 +327,10 @@ export function groupLag(s: Stream, g: Group): i64 {
 /** Advances the group past a delivered entry, keeping entries_read (streamReplyWithRange). */
 export function advanceGroup(s: Stream, g: Group, ms: u64, seq: u64): void {
   if (cmpId(ms, seq, g.lastId.ms, g.lastId.seq) <= 0) return;
-  if (g.entriesRead != ENTRIES_READ_INVALID && !rangeHasTombstones(s, ms, seq)) g.entriesRead++;
-  else if (s.entriesAdded != 0) g.entriesRead = estimateDistance(s, ms, seq);
-  g.lastId.set(ms, seq);
+  let read = g.entriesRead;
+  if (read != ENTRIES_READ_INVALID && !rangeHasTombstones(s, ms, seq)) read++;
+  else if (s.entriesAdded != 0) read = estimateDistance(s, ms, seq);
+  g.setPosition(ms, seq, read);
 }
 
 /** True if a live entry with this ID exists (streamEntryExists). */
@@ -246,6 +340,7 @@ export function entryExists(s: Stream, ms: u64, seq: u64): bool {
 }
 
 export function freeGroups(s: Stream): void {
+  freeRetiredGroups(s);
   if (s.groups == null) return;
   const gs = s.groups!.values();
   for (let i = 0; i < gs.length; i++) gs[i].free();

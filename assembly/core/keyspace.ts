@@ -1,6 +1,7 @@
 // The keyspace: 16 databases mapping keys (byte-per-char strings, see Args.str) to typed values.
 import { Stream } from "./stream";
 import { account, release } from "../util/memory";
+import { activeSnapshot } from "./snapview";
 
 export const TYPE_STRING: i32 = 0;
 export const TYPE_STREAM: i32 = 6;
@@ -8,8 +9,18 @@ export const TYPE_STREAM: i32 = 6;
 export const DB_COUNT: i32 = 16;
 
 export class Value {
+  /** Epoch of the running snapshot while it has not written this value (core/snapview.ts). */
+  snapEpoch: u32 = 0;
+  /** Deleted from the keyspace while the snapshot still needed it: the snapshot frees it. */
+  detached: bool = false;
   constructor(public type: i32) {}
   free(): void {}
+}
+
+/** A value leaves the keyspace: freed now, or detached for the running snapshot to free later. */
+function discard(v: Value): void {
+  if (activeSnapshot != 0 && v.snapEpoch == activeSnapshot) v.detached = true;
+  else v.free();
 }
 
 export class StringValue extends Value {
@@ -60,7 +71,7 @@ export class Db {
   /** Replaces or adds, freeing the old value. */
   overwrite(key: string, v: Value): void {
     if (this.map.has(key)) {
-      this.map.get(key).free();
+      discard(this.map.get(key));
       this.map.set(key, v);
       this.forget();
     } else this.add(key, v);
@@ -68,7 +79,7 @@ export class Db {
 
   remove(key: string): bool {
     if (!this.map.has(key)) return false;
-    this.map.get(key).free();
+    discard(this.map.get(key));
     this.map.delete(key);
     this.forget();
     release(<i64>key.length * 2 + KEY_OVERHEAD);
@@ -88,7 +99,7 @@ export class Db {
   clear(): void {
     const keys = this.map.keys();
     for (let i = 0; i < keys.length; i++) {
-      this.map.get(keys[i]).free();
+      discard(this.map.get(keys[i]));
       release(<i64>keys[i].length * 2 + KEY_OVERHEAD);
     }
     this.map.clear();

@@ -7,6 +7,7 @@
 // from the oldest delivery that stops at the first young entry.
 import { cmpId } from "./ids";
 import { account, release } from "../util/memory";
+import { lastEpoch, activeSnapshot, inSnapshot, shadowedNow } from "./snapview";
 
 export const NACK_BYTES: i64 = 96;
 
@@ -14,17 +15,57 @@ export class Consumer {
   pel: PelIndex = new PelIndex();
   /** Last time the consumer was seen / did something successful (ms). */
   activeTime: f64 = -1;
+  /** Snapshot epoch at creation (core/snapview.ts). */
+  born: u32 = lastEpoch;
+  /** Next consumer in its group's chain of consumers deleted while the running snapshot needs them. */
+  retiredNext: Consumer | null = null;
   constructor(public name: string, public seenTime: f64) { account(<i64>name.length * 2 + 96); }
   free(): void { release(<i64>this.name.length * 2 + 96); }
 }
 
+/**
+ * A pending entry. Its owner, delivery time and count are written through setters that first keep
+ * the values the running snapshot must see (the shadow), once per snapshot (core/snapview.ts).
+ */
 export class Nack {
-  consumer: Consumer | null = null;
+  private _consumer: Consumer | null = null;
   prevT: Nack | null = null;
+  /** Delivery-time chain; for a retired record (removed while a snapshot needs it), the next retired one. */
   nextT: Nack | null = null;
-  constructor(public ms: u64, public seq: u64, public deliveryTime: f64, public deliveryCount: u64) {
+  private _deliveryTime: f64;
+  private _deliveryCount: u64;
+  born: u32 = lastEpoch;
+  shadowEpoch: u32 = 0;
+  shadowConsumer: Consumer | null = null;
+  shadowTime: f64 = 0;
+  shadowCount: u64 = 0;
+
+  constructor(public ms: u64, public seq: u64, deliveryTime: f64, deliveryCount: u64) {
+    this._deliveryTime = deliveryTime;
+    this._deliveryCount = deliveryCount;
     account(NACK_BYTES);
   }
+
+  @inline get consumer(): Consumer | null { return this._consumer; }
+  set consumer(c: Consumer | null) { this.keepShadow(); this._consumer = c; }
+  @inline get deliveryTime(): f64 { return this._deliveryTime; }
+  set deliveryTime(t: f64) { this.keepShadow(); this._deliveryTime = t; }
+  @inline get deliveryCount(): u64 { return this._deliveryCount; }
+  set deliveryCount(n: u64) { this.keepShadow(); this._deliveryCount = n; }
+
+  @inline private keepShadow(): void {
+    if (inSnapshot(this.born) && this.shadowEpoch != activeSnapshot) {
+      this.shadowEpoch = activeSnapshot;
+      this.shadowConsumer = this._consumer;
+      this.shadowTime = this._deliveryTime;
+      this.shadowCount = this._deliveryCount;
+    }
+  }
+
+  // The record as the running snapshot sees it.
+  @inline get snapConsumer(): Consumer | null { return shadowedNow(this.shadowEpoch) ? this.shadowConsumer : this._consumer; }
+  @inline get snapTime(): f64 { return shadowedNow(this.shadowEpoch) ? this.shadowTime : this._deliveryTime; }
+  @inline get snapCount(): u64 { return shadowedNow(this.shadowEpoch) ? this.shadowCount : this._deliveryCount; }
 }
 
 @final
@@ -53,6 +94,12 @@ export class PelIndex {
     const i = this.lowerBound(ms, seq);
     if (i < this.used && unchecked(this.ms[i]) == ms && unchecked(this.seq[i]) == seq) return unchecked(this.recs[i]);
     return null;
+  }
+
+  /** Bytes the next insert allocates when it has to grow the index (three arrays of twice the slots). */
+  growBytes(): i64 {
+    if (this.used < this.ms.length) return 0;
+    return <i64>(this.ms.length < 8 ? 8 : this.ms.length << 1) * 24;
   }
 
   private grow(): void {

@@ -1,13 +1,14 @@
 // The low-level stream: a sorted index of entry blocks plus the stream's counters.
 // Like t_stream.c's lower half it knows nothing of clients, replies, clocks or configuration:
 // limits and times come in as arguments.
-import { Block, Entry, newBlock, blockAppend, freeBlock, shrinkBlock, lpBytes, payload, FLAG_DELETED } from "./block";
+import { Block, Entry, newBlock, blockAppend, freeBlock, shrinkBlock, lpBytes, payload, FLAG_DELETED, FLAG_SNAPLIVE, FLAG_SNAPNEW } from "./block";
 import { LP_MAX_SIZE } from "./listpack";
 import { StreamID, cmpId, U64_MAX } from "./ids";
 import { Args } from "../resp/args";
 import { account, release } from "../util/memory";
 import { Group, freeGroups } from "./groups";
 import { IdmpState } from "./idmp";
+import { activeSnapshot, shadowedNow } from "./snapview";
 
 /** Sorted array of block pointers with O(1) removal at the head (trimming) and binary search. */
 @final
@@ -82,7 +83,107 @@ export class Stream {
   /** Idempotent-production memory (XADD IDMP / IDMPAUTO, XCFGSET), created on first use. */
   idmp: IdmpState | null = null;
 
+  // ---- the running snapshot's view (core/snapview.ts; driven by server/snapshot.ts) ----
+  /** Epoch of the running snapshot while it has not finished this stream; 0 otherwise. */
+  snapEpoch: u32 = 0;
+  /** SNAP_ENTRIES: entries, last ID etc. not all written yet; SNAP_GROUPS: only groups left. */
+  snapStage: u8 = SNAP_ENTRIES;
+  /** Entries up to this ID are written (when snapCursorSet). */
+  snapCursorSet: bool = false;
+  snapCursorMs: u64 = 0;
+  snapCursorSeq: u64 = 0;
+  /** Counters as the snapshot began, kept by the first change after it began (touchMeta). */
+  shadowEpoch: u32 = 0;
+  shadowLastMs: u64 = 0;
+  shadowLastSeq: u64 = 0;
+  shadowEntriesAdded: u64 = 0;
+  shadowMaxDelMs: u64 = 0;
+  shadowMaxDelSeq: u64 = 0;
+  /** Blocks removed while the snapshot still needs them, sorted by base ID (Block.retiredNext). */
+  retiredBlocks: usize = 0;
+  /** Groups destroyed while the snapshot still needs them (Group.retiredNext). */
+  retiredGroups: Group | null = null;
+  /** Some entry carries FLAG_SNAPLIVE / FLAG_SNAPNEW (cleared when the snapshot ends: clearSnapshotMarks). */
+  snapMarked: bool = false;
+
   constructor() { account(STREAM_OVERHEAD); }
+
+  @inline inSnapshot(): bool { return activeSnapshot != 0 && this.snapEpoch == activeSnapshot; }
+  /** The snapshot still has entries of this stream to write. */
+  @inline entriesPending(): bool { return this.inSnapshot() && this.snapStage == SNAP_ENTRIES; }
+
+  /** Keeps lastId / entriesAdded / maxDeletedId for the snapshot: call before changing any of them. */
+  touchMeta(): void {
+    if (!this.entriesPending() || this.shadowEpoch == activeSnapshot) return;
+    this.shadowEpoch = activeSnapshot;
+    this.shadowLastMs = this.lastId.ms; this.shadowLastSeq = this.lastId.seq;
+    this.shadowEntriesAdded = this.entriesAdded;
+    this.shadowMaxDelMs = this.maxDeletedId.ms; this.shadowMaxDelSeq = this.maxDeletedId.seq;
+  }
+
+  // The counters as the running snapshot sees them.
+  @inline get snapLastMs(): u64 { return shadowedNow(this.shadowEpoch) ? this.shadowLastMs : this.lastId.ms; }
+  @inline get snapLastSeq(): u64 { return shadowedNow(this.shadowEpoch) ? this.shadowLastSeq : this.lastId.seq; }
+  @inline get snapEntriesAdded(): u64 { return shadowedNow(this.shadowEpoch) ? this.shadowEntriesAdded : this.entriesAdded; }
+  @inline get snapMaxDelMs(): u64 { return shadowedNow(this.shadowEpoch) ? this.shadowMaxDelMs : this.maxDeletedId.ms; }
+  @inline get snapMaxDelSeq(): u64 { return shadowedNow(this.shadowEpoch) ? this.shadowMaxDelSeq : this.maxDeletedId.seq; }
+
+  /** True if the snapshot has not written (ms, seq) yet. */
+  @inline unwritten(ms: u64, seq: u64): bool {
+    return !this.snapCursorSet || cmpId(ms, seq, this.snapCursorMs, this.snapCursorSeq) > 0;
+  }
+
+  /** The snapshot wrote entry `e`: its cursor passes it. */
+  snapshotPassed(e: Entry): void {
+    if ((e.flags & FLAG_SNAPLIVE) != 0) e.setFlags(e.flags & ~FLAG_SNAPLIVE);
+    this.snapCursorSet = true;
+    this.snapCursorMs = e.ms;
+    this.snapCursorSeq = e.seq;
+  }
+
+  /** Deletes entry `e` (a tombstone); the running snapshot keeps seeing it if it still needs it. */
+  private tombstone(e: Entry): void {
+    const visible = (e.flags & (FLAG_DELETED | FLAG_SNAPNEW)) == 0;
+    e.markDeleted();
+    if (visible && this.entriesPending() && this.unwritten(e.ms, e.seq) &&
+        cmpId(e.ms, e.seq, this.snapLastMs, this.snapLastSeq) <= 0) {
+      e.setFlags(e.flags | FLAG_SNAPLIVE);
+      this.snapMarked = true;
+    }
+  }
+
+  /** A block left the index: freed, or retired while the snapshot may still need its entries. */
+  private dropBlock(b: Block): void {
+    if (!this.entriesPending() || !this.unwritten(b.lastMs, b.lastSeq)) { freeBlock(b); return; }
+    b.retiredNext = 0;
+    const bp = changetype<usize>(b);
+    let at = this.retiredBlocks;
+    if (at == 0 || cmpId(b.baseMs, b.baseSeq, changetype<Block>(at).baseMs, changetype<Block>(at).baseSeq) < 0) {
+      b.retiredNext = at;
+      this.retiredBlocks = bp;
+      return;
+    }
+    while (true) {
+      const next = changetype<Block>(at).retiredNext;
+      if (next == 0 || cmpId(b.baseMs, b.baseSeq, changetype<Block>(next).baseMs, changetype<Block>(next).baseSeq) < 0) {
+        b.retiredNext = next;
+        changetype<Block>(at).retiredNext = bp;
+        return;
+      }
+      at = next;
+    }
+  }
+
+  /** Frees the retired blocks (the snapshot passed them or ended). */
+  freeRetiredBlocks(): void {
+    let at = this.retiredBlocks;
+    while (at != 0) {
+      const next = changetype<Block>(at).retiredNext;
+      freeBlock(changetype<Block>(at));
+      at = next;
+    }
+    this.retiredBlocks = 0;
+  }
 
   /** The ID `XADD *` generates at time nowMs (streamNextID): never smaller than the last ID, even when
    *  the clock goes back. False when the last ID is the maximum. */
@@ -116,7 +217,11 @@ export class Stream {
       tail = newBlock(ms, seq, args, first, nfields, guess);
       this.index.push(tail);
     }
-    const b = blockAppend(tail!, ms, seq, args, first, nfields);
+    this.touchMeta();
+    // After XSETID moved the last ID back, a new entry may sort among the snapshot's own: mark it.
+    const extra: u8 = this.entriesPending() && cmpId(ms, seq, this.snapLastMs, this.snapLastSeq) <= 0 ? FLAG_SNAPNEW : 0;
+    if (extra != 0) this.snapMarked = true;
+    const b = blockAppend(tail!, ms, seq, args, first, nfields, extra);
     this.index.set(this.index.count - 1, b);
     this.length++;
     this.entriesAdded++;
@@ -138,9 +243,9 @@ export class Stream {
     const b = this.index.get(bi);
     if (b.live == 1) {
       this.index.removeAt(bi);
-      freeBlock(b);
+      this.dropBlock(b);
     } else {
-      e.markDeleted();
+      this.tombstone(e);
       b.live--;
       b.deleted++;
     }
@@ -165,7 +270,7 @@ export class Stream {
       if (removeNode && capped && cmpId(b.lastMs, b.lastSeq, capMs, capSeq) >= 0) removeNode = false;
       if (removeNode) {
         this.index.removeAt(0);
-        freeBlock(b);
+        this.dropBlock(b);
         this.length -= <u64>entries;
         deleted += entries;
         continue;
@@ -180,7 +285,7 @@ export class Stream {
           : cmpId(e.ms, e.seq, minid.ms, minid.seq) >= 0) || (capped && cmpId(e.ms, e.seq, capMs, capSeq) >= 0);
         if (stop) break;
         if (!e.deleted) {
-          e.markDeleted();
+          this.tombstone(e);
           fromBlock++;
           this.length--;
         }
@@ -209,9 +314,13 @@ export class Stream {
     freeGroups(this);
     if (this.idmp != null) { this.idmp!.free(); this.idmp = null; }
     this.index.freeAll();
+    this.freeRetiredBlocks();
     release(STREAM_OVERHEAD);
   }
 }
+
+export const SNAP_ENTRIES: u8 = 0;
+export const SNAP_GROUPS: u8 = 1;
 
 const STREAM_OVERHEAD: i64 = 96;
 

@@ -1,16 +1,12 @@
-// A parsed command: argument pointers and lengths into a byte arena that does not move while the
-// command runs (the connection's input buffer, or a private copy for queued MULTI commands).
+// A parsed command: argument pointers and lengths into bytes that do not move while the command runs
+// (the connection's input buffer, or the MULTI queue: server/command-queue.ts).
 import { lower } from "../util/numbers";
-import { account, release } from "../util/memory";
 
 @final
 export class Args {
   ptrs: StaticArray<usize> = new StaticArray<usize>(16);
   lens: StaticArray<i32> = new StaticArray<i32>(16);
   count: i32 = 0;
-  /** Owned arena (queued copies only), freed with free(). */
-  arena: usize = 0;
-  arenaBytes: i32 = 0;
 
   reset(): void { this.count = 0; }
 
@@ -64,28 +60,6 @@ export class Args {
     }
     lastKey = bytesToKey(p, n);
     return lastKey;
-  }
-
-  /** Deep copy into one owned arena (for MULTI queues). */
-  copy(): Args {
-    const a = new Args();
-    let total = 0;
-    for (let i = 0; i < this.count; i++) total += this.len(i);
-    a.arena = heap.alloc(<usize>(total > 0 ? total : 1));
-    a.arenaBytes = total;
-    account(<i64>total);
-    let at = a.arena;
-    for (let i = 0; i < this.count; i++) {
-      const n = this.len(i);
-      memory.copy(at, this.ptr(i), <usize>n);
-      a.push(at, n);
-      at += <usize>n;
-    }
-    return a;
-  }
-
-  free(): void {
-    if (this.arena != 0) { heap.free(this.arena); release(<i64>this.arenaBytes); this.arena = 0; }
   }
 }
 

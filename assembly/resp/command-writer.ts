@@ -6,7 +6,10 @@ import { appendIdText, idTextLength } from "../core/ids";
 export class CommandWriter {
   buf: ByteBuffer = new ByteBuffer();
 
-  @inline private crlf(): void { this.buf.appendByte(13); this.buf.appendByte(10); }
+  @inline crlf(): void { this.buf.appendByte(13); this.buf.appendByte(10); }
+
+  /** The `$<n>\r\n` of a bulk argument whose bytes the caller supplies (then crlf()). */
+  bulkHeader(n: i32): void { this.buf.appendByte(36); this.buf.appendI64(n); this.crlf(); }
 
   begin(n: i32): void { this.buf.appendByte(42); this.buf.appendI64(n); this.crlf(); }
 

@@ -3,6 +3,7 @@ import { ByteBuffer } from "../util/buffer";
 import { Args } from "../resp/args";
 import { Db } from "../core/keyspace";
 import { BlockedRead } from "./blocking";
+import { CommandQueue } from "./command-queue";
 import { account, release } from "../util/memory";
 import { LoadState } from "./load-state";
 
@@ -16,7 +17,7 @@ export class Client {
   resp: i32 = 2;
   db: Db;
   inMulti: bool = false;
-  multiQueue: Array<Args> = new Array<Args>();
+  multiQueue: CommandQueue = new CommandQueue();
   /** A queued command was rejected: EXEC answers EXECABORT. */
   multiFailed: bool = false;
   /** A queued command may use memory (EXEC is then rejected under OOM, as in Redis). */
@@ -49,6 +50,9 @@ export class Client {
 
   constructor(public id: i32, db: Db) {
     this.db = db;
+    // Input and replies are where one connection can ask for much memory: bounded by the page budget.
+    this.input.guarded = true;
+    this.output.guarded = true;
     account(CLIENT_OVERHEAD);
   }
 
@@ -56,8 +60,7 @@ export class Client {
   @inline get parked(): bool { return this.blocked != null || this.saveRound != 0; }
 
   discardMulti(): void {
-    for (let i = 0; i < this.multiQueue.length; i++) this.multiQueue[i].free();
-    this.multiQueue.length = 0;
+    this.multiQueue.clear();
     this.inMulti = false;
     this.multiFailed = false;
     this.multiDenyOom = false;

@@ -7,6 +7,7 @@ import * as W from "../resp/writer";
 import { config, countCommand, clients, dirty } from "./state";
 import { beginUnit, endUnit, customPropagated, resetCustom, verbatim } from "./effects";
 import { usedMemory } from "../util/memory";
+import { roomForWrite, roomForDelivery, collectIfLow } from "../util/heap";
 import { hasReadyKeys, takeResume, announce } from "./blocking";
 import { lower } from "../util/numbers";
 
@@ -169,15 +170,20 @@ export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'
 
 /**
  * maxmemory: Redis's rule (used memory above the limit refuses denyoom commands).
- * Page budget: the host reserved the whole budget up front (rv_set_page_budget), so the allocator never
- * grows memory while a quarter of the budget stays free for transient allocations and collectable
- * garbage; writes are refused before accounted memory crosses that line.
+ * Page budget: the allocator must hold a free block of the reserve (util/heap.ts) after a collection,
+ * so that what denyoom writes leave covers every other command; `need` is what the write itself adds.
  */
-export function outOfMemory(): bool {
-  const used = usedMemory();
-  if (config.maxmemory > 0 && used > config.maxmemory) return true;
-  if (config.pageBudget > 0 && used > ((<i64>config.pageBudget << 16) * 3) / 4) return true;
+export function outOfMemory(need: i64 = 0): bool {
+  if (config.maxmemory > 0 && usedMemory() > config.maxmemory) return true;
+  if (config.pageBudget > 0 && !roomForWrite(need)) return true;
   return false;
+}
+
+/** What a denyoom command may copy of its arguments: into the dataset and into its effect. */
+function storedBytes(a: Args): i64 {
+  let n: i64 = 0;
+  for (let i = 1; i < a.count; i++) n += <i64>a.len(i);
+  return n * 2;
 }
 
 function rejectWith(c: Client, cmd: Command | null, isExec: bool, msg: string): void {
@@ -224,6 +230,7 @@ function unknownCommandError(c: Client, a: Args): void {
 
 /** Runs one parsed command for a client (processCommand). */
 export function processCommand(c: Client, a: Args): void {
+  collectIfLow();
   W.setTarget(c.output, c.resp);
   const cmd = lookup(a);
   if (cmd == null) { unknownCommandError(c, a); return; }
@@ -240,19 +247,23 @@ export function processCommand(c: Client, a: Args): void {
     rejectWith(c, cmd, isExec, "ERR Command not allowed inside a transaction");
     return;
   }
-  if (!c.loading && (config.maxmemory > 0 || config.pageBudget > 0)) {
+  if (c.loading) {
+    // Replay obeys no maxmemory, but cannot pass the page budget: it fails with OOM errors instead
+    // (using most of the reserve first: util/heap.ts).
+    if (config.pageBudget > 0 && (cmd.flags & CMD_DENYOOM) != 0 && !roomForWrite(storedBytes(a))) {
+      rejectWith(c, cmd, isExec, OOM_ERROR);
+      return;
+    }
+  } else if (config.maxmemory > 0 || config.pageBudget > 0) {
     let denyOom = (cmd.flags & CMD_DENYOOM) != 0 || (isExec && c.multiDenyOom);
     if (c.inMulti && (cmd.flags & CMD_NOT_QUEUED) == 0) denyOom = true;
     if (c.inMulti && (isExec || cmd.name == "discard" || cmd.name == "quit" || cmd.name == "reset")) {
       denyOom = isExec && c.multiDenyOom;
     }
-    if (denyOom && outOfMemory()) {
-      __collect();
-      if (outOfMemory()) { rejectWith(c, cmd, isExec, OOM_ERROR); return; }
-    }
+    if (denyOom && outOfMemory(storedBytes(a))) { rejectWith(c, cmd, isExec, OOM_ERROR); return; }
   }
   if (c.inMulti && (cmd.flags & CMD_NOT_QUEUED) == 0) {
-    c.multiQueue.push(a.copy());
+    c.multiQueue.push(a);
     if (cmd.flags & CMD_DENYOOM) c.multiDenyOom = true;
     W.simple("QUEUED");
     return;
@@ -289,13 +300,27 @@ export function replyLimit(): i32 {
   return config.pageBudget > 0 ? <i32>((<i64>config.pageBudget << 16) / 8) : 256 << 20;
 }
 
-/** A reply that hit the limit is replaced by an error (the command's effects, if any, stand). */
+/**
+ * Reads that deliver entries one by one (XREADGROUP, XREAD, XAUTOCLAIM, woken readers) stop before the
+ * next one when the reply has used half its limit or the page budget runs low: the client gets fewer
+ * entries (and reads on from the last one), never an error after entries were already delivered.
+ */
+export function deliveryFull(): bool {
+  const out = W.target();
+  if (out.limit > 0 && out.len > out.limit >> 1) return true;
+  return config.pageBudget > 0 && !roomForDelivery();
+}
+
+/** A reply that hit the limit (or found no room under the page budget) is replaced by an error (the
+ *  command's effects, if any, stand). */
 export function guardReply(c: Client, mark: i32): void {
   if (!c.output.overflowed) return;
   c.output.rewind(mark);
   W.setTarget(c.output, c.resp);
-  replyError("ERR reply exceeds the memory budget of this engine; read in smaller pieces (COUNT)");
+  replyError(ERR_REPLY_TOO_LARGE);
 }
+
+export const ERR_REPLY_TOO_LARGE = "ERR reply exceeds the memory budget of this engine; read in smaller pieces (COUNT)";
 
 /** Looks a queued command up again for EXEC (it was validated when queued). */
 export function lookupQueued(a: Args): Command { return lookup(a)!; }

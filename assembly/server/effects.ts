@@ -2,12 +2,17 @@
 // XCLAIM / XGROUP SETID). Hosts append them to an AOF, replay them at start, or forward them to a
 // real Redis. One command's effects are wrapped in MULTI/EXEC when there is more than one, and a
 // SELECT precedes them whenever the database changes — as Redis's propagation does.
-import { ByteBuffer } from "../util/buffer";
+//
+// Pending effects wait in a segmented queue (util/byte-queue.ts), so that many of them never need one
+// large block under a page budget; only the command being written is staged in one buffer.
 import { Args } from "../resp/args";
 import { CommandWriter } from "../resp/command-writer";
+import { ByteQueue } from "../util/byte-queue";
 
 const w = new CommandWriter();
-const buf = w.buf;
+/** The unit's first command (until a second one shows it needs MULTI), or the command being written. */
+const staged = w.buf;
+const queue = new ByteQueue();
 let lastDb: i32 = -1;
 let enabled: bool = true;
 /** Effects cost memory until a host drains them, so they are produced only for hosts that ask. */
@@ -16,7 +21,6 @@ let wanted: bool = false;
 let writing: bool = false;
 export function setEffectsWanted(on: bool): void { wanted = on; }
 let depth: i32 = 0;
-let unitStart: i32 = 0;
 let unitCount: i32 = 0;
 /** The running command emitted its own effects: call() must not propagate it verbatim. */
 export let customPropagated: bool = false;
@@ -24,22 +28,32 @@ export let customPropagated: bool = false;
 export function setEffectsEnabled(on: bool): void { enabled = on; }
 export function effectsEnabled(): bool { return enabled && wanted; }
 
+/** Moves the staged bytes to the queue. */
+function flush(): void {
+  if (staged.len == 0) return;
+  queue.append(staged.ptr, staged.len);
+  staged.clear();
+  staged.shrinkIfIdle();
+}
+
+/** Queues ASCII text ahead of whatever is staged. */
+function queueAhead(s: string): void {
+  const at = staged.len;
+  staged.appendAscii(s);
+  queue.append(staged.ptr + <usize>at, staged.len - at);
+  staged.len = at;
+}
+
 /** Opens a unit (a top-level command, an EXEC, one served blocked client). Nested opens join it. */
 export function beginUnit(): void {
-  if (depth++ == 0) { unitStart = buf.len; unitCount = 0; }
+  if (depth++ == 0) { flush(); unitCount = 0; }
   customPropagated = false;
 }
 
 export function endUnit(): void {
   if (--depth > 0) return;
-  if (unitCount > 1) {
-    const multi = "*1\r\n$5\r\nMULTI\r\n";
-    const tmp = new ByteBuffer();
-    tmp.appendAscii(multi);
-    buf.insertAt(unitStart, tmp.ptr, tmp.len);
-    tmp.free();
-    buf.appendAscii("*1\r\n$4\r\nEXEC\r\n");
-  }
+  flush();
+  if (unitCount > 1) queueAhead("*1\r\n$4\r\nEXEC\r\n");
 }
 
 export function markCustom(): void { customPropagated = true; }
@@ -49,6 +63,12 @@ export function resetCustom(): void { customPropagated = false; }
 export function effect(n: i32, dbId: i32): void {
   writing = enabled && wanted;
   if (!writing) return;
+  if (depth == 0) flush();
+  else if (unitCount == 1) {
+    // A second effect: the unit is a transaction, MULTI goes before its first (staged) command.
+    queueAhead("*1\r\n$5\r\nMULTI\r\n");
+    flush();
+  } else if (unitCount > 1) flush();
   if (dbId != lastDb) {
     w.begin(2); w.argAscii("SELECT"); w.argI64(dbId);
     lastDb = dbId;
@@ -72,9 +92,13 @@ export function verbatim(a: Args, dbId: i32): void {
 }
 
 /** Moves up to `cap` bytes of pending effects to dst; returns how many (none while a unit is open). */
-export function readEffects(dst: usize, cap: i32): i32 { return depth > 0 ? 0 : w.drainTo(dst, cap); }
+export function readEffects(dst: usize, cap: i32): i32 {
+  if (depth > 0) return 0;
+  flush();
+  return queue.drainTo(dst, cap);
+}
 
-export function pendingEffects(): i32 { return buf.len - buf.pos; }
+export function pendingEffects(): i64 { return queue.pending + <i64>staged.len; }
 
 /** After loading or a snapshot the next effect must re-state its database. */
 export function forgetDb(): void { lastDb = -1; }

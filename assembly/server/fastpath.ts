@@ -12,6 +12,7 @@ import { Args } from "../resp/args";
 import { ByteBuffer } from "../util/buffer";
 import { config, commandTimeMs, addDirty } from "./state";
 import { outOfMemory } from "./dispatch";
+import { roomForWriteOf, collectIfLow } from "../util/heap";
 import { signalKey } from "./blocking";
 import * as E from "./effects";
 import { StreamValue, TYPE_STREAM } from "../core/keyspace";
@@ -53,20 +54,39 @@ export function xaddBatch(c: Client, p: usize, len: i32): i32 {
   if (count < 0 || count > BATCH_MAX_ROWS) return BatchResult.MALFORMED;
   const valuesAt = at;
   // Validate every length before anything is written: a malformed batch changes nothing.
+  let largestRow: i64 = 0;
   for (let i = 0; i < count; i++) {
+    const rowAt = at;
     for (let f = 0; f < nfields; f++) {
       const n = lengthAt(p, at, len);
       if (n < 0) return BatchResult.MALFORMED;
       at += 4 + n;
     }
+    const row = <i64>(at - rowAt);
+    if (row > largestRow) largestRow = row;
   }
   if (count == 0) return 0;
   const key = bytesToKey(keyPtr, keyLen);
   const v = c.db.lookup(key);
   if (v != null && v.type != TYPE_STREAM) return BatchResult.WRONGTYPE;
-  if ((config.maxmemory > 0 || config.pageBudget > 0) && outOfMemory()) {
-    __collect();
-    if (outOfMemory()) return BatchResult.OOM;
+  collectIfLow();
+  if (config.maxmemory > 0 && outOfMemory()) return BatchResult.OOM;
+  if (config.pageBudget > 0) {
+    // All or nothing: an upper bound of what the batch allocates must fit (util/heap.ts). Entries: the
+    // values with their lengths, flags and ID per row, field names per row only while the tail block's
+    // master fields differ (≤ 100 rows), a block header and master list per 2 KiB or 50 rows. With
+    // effects on, one XADD per row: framing, key, ID, names and values. Then the IDs written back.
+    const names = <i64>(valuesAt - 4 - fieldsAt);
+    const values = <i64>(at - valuesAt);
+    const rows = <i64>count;
+    const blocks = 1 + (values + rows * 24) / 2048 + rows / 50;
+    let total = values + rows * 24 + names * min<i64>(rows, 100) + blocks * (96 + names) + 8192;
+    const piece = 2 * (largestRow + names) + 8192;
+    // Replaying those effects (MULTI … EXEC) queues them: as much again, so that an engine can always
+    // load the AOF it wrote.
+    if (E.effectsEnabled()) total += 2 * (values + rows * (64 + <i64>keyLen + names + <i64>nfields * 4));
+    if (ids.cap < count * 16) total += rows * 32;
+    if (!roomForWriteOf(total, piece)) return BatchResult.OOM;
   }
   let sv: StreamValue;
   if (v == null) { sv = new StreamValue(); c.db.add(key, sv); } else sv = changetype<StreamValue>(v);

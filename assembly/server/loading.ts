@@ -1,6 +1,7 @@
 // Replaying an AOF or snapshot on a loading connection (rv_set_loading): Redis's loadAppendOnlyFile
 // rules for the input, with the bookkeeping a host needs to judge the file (LoadStatus). Commands run
-// as for any client (processCommand); their replies are dropped, their errors counted. The input must
+// as for any client (processCommand); their replies are dropped, their errors counted. Under a page
+// budget they may use most of the reserve (util/heap.ts) and fail with OOM past it. The input must
 // be multibulk commands; NUL bytes after the last command are a crash's tail, anything else that is
 // not a command stops the replay at its offset.
 import { Client } from "./client";
@@ -9,6 +10,7 @@ import { processCommand } from "./dispatch";
 import { parseCommand, PARSE_NEED_MORE, PARSE_ERROR, PARSE_EMPTY, protocolError } from "../resp/parser";
 import * as W from "../resp/writer";
 import { LoadStatus, LOAD_ERROR_TEXT_MAX } from "../abi";
+import { setLoadingTier } from "../util/heap";
 
 /** Starts (or restarts) the bookkeeping of a loading connection. */
 export function beginLoading(c: Client): void {
@@ -53,7 +55,9 @@ export function loadInput(c: Client): void {
     ls.commands++;
     const wasInMulti = c.inMulti;
     W.watchErrors(c.output);
+    setLoadingTier(true);
     processCommand(c, c.args);
+    setLoadingTier(false);
     if (!c.inMulti) ls.multiStart = -1;
     else if (!wasInMulti) ls.multiStart = at;
     if (W.watchedErrors > 0) noteErrors(c, ls, at);

@@ -1,6 +1,10 @@
 // Growable byte buffer in unmanaged heap memory: connection input, reply output, copies of args.
 // Unmanaged so that pointers handed to readers stay valid while a command runs (no GC moves).
 import { account, release } from "./memory";
+import { roomForBuffer } from "./heap";
+
+/** Guarded buffers grow past this only while the page budget has room for them (util/heap.ts). */
+const GUARD_FREE: i32 = 16384;
 
 @final
 export class ByteBuffer {
@@ -12,6 +16,8 @@ export class ByteBuffer {
   /** Growth limit in bytes (0 = none): past it writes are dropped and `overflowed` is set. */
   limit: i32 = 0;
   overflowed: bool = false;
+  /** Under a page budget, growth beyond GUARD_FREE bytes is refused (overflowed) without room for it. */
+  guarded: bool = false;
 
   /** Makes room for `extra` more bytes; false (and nothing may be written) when the limit is hit. */
   reserve(extra: i32): bool {
@@ -21,6 +27,7 @@ export class ByteBuffer {
     if (this.limit > 0 && need > this.limit) { this.overflowed = true; return false; }
     let cap = this.cap < 64 ? 64 : this.cap;
     while (cap < need) cap = cap < 0x10000000 ? cap << 1 : cap + 0x10000000;
+    if (this.guarded && cap > GUARD_FREE && !roomForBuffer(<i64>cap)) { this.overflowed = true; return false; }
     const old = this.cap;
     this.ptr = this.ptr == 0 ? heap.alloc(<usize>cap) : heap.realloc(this.ptr, <usize>cap);
     this.cap = cap;

@@ -384,8 +384,8 @@ export class Persistence implements Durability {
       this.#job = await SnapshotJob.start(this.#loop.raw, this.storage, kind, this.#tmp(kind), kind === 'rewrite' ? this.settings.appendfilename : this.settings.dbfilename);
       this.#log.notice(
         kind === 'rewrite'
-          ? `Background append only file rewriting started (${why}), snapshot ${humanBytes(this.#job.totalBytes)}`
-          : `Background saving started (${why}), snapshot ${humanBytes(this.#job.totalBytes)}`,
+          ? `Background append only file rewriting started (${why})`
+          : `Background saving started (${why})`,
       );
     } catch (e) {
       aof?.abortRewrite();

@@ -2,8 +2,11 @@
  * Writing a snapshot (the engine's point-in-time dataset as RESP commands) into a temp file of a
  * storage, in steps: a few MB per step for background jobs, so clients keep being served, then
  * sync and replace into place — or, for an AOF rewrite, handed to AppendOnlyFile.finishRewrite.
+ * The engine writes it by cursor (`rv_snapshot_begin`, then `rv_snapshot_read` part by part): the
+ * dataset as of the start, whatever runs between steps (docs/PERSISTENCE.md).
  */
 import type { RawEngine } from '../../bindings/raw.js';
+import { SnapshotStart } from '../../bindings/abi.js';
 import type { Storage, WriteHandle } from './storage.js';
 
 export type JobKind = 'bgsave' | 'rewrite';
@@ -24,7 +27,6 @@ export class SnapshotJob {
   readonly startedAt = Date.now();
   /** rv_dirty() when the snapshot was taken. */
   readonly dirtyAtStart: number;
-  readonly totalBytes: number;
   written = 0;
   #raw: RawEngine;
   #storage: Storage;
@@ -38,8 +40,11 @@ export class SnapshotJob {
     this.finalName = finalName;
     this.#raw = raw;
     this.#storage = storage;
+    const started = raw.snapshotBegin();
+    if (started !== SnapshotStart.STARTED) {
+      throw new Error(started === SnapshotStart.RUNNING ? 'a snapshot is already running' : 'not enough memory under the page budget to start a snapshot');
+    }
     this.dirtyAtStart = raw.dirty();
-    this.totalBytes = raw.snapshot();
   }
 
   static async start(raw: RawEngine, storage: Storage, kind: JobKind, tmpName: string, finalName: string): Promise<SnapshotJob> {
@@ -47,7 +52,7 @@ export class SnapshotJob {
     try {
       job.#file = await storage.create(tmpName);
     } catch (e) {
-      job.#drainEngine();
+      job.#endEngine();
       throw e;
     }
     return job;
@@ -66,7 +71,8 @@ export class SnapshotJob {
     const raw = this.#raw;
     let moved = 0;
     while (moved < budget) {
-      const n = raw.snapshotRead();
+      const n = raw.snapshotRead(raw.scratchCap);
+      if (n < 0) throw new Error('the engine has no snapshot running');
       if (n === 0) {
         this.#done = true;
         return true;
@@ -92,9 +98,9 @@ export class SnapshotJob {
     await this.#storage.replace(this.tmpName, this.finalName);
   }
 
-  /** Gives up: closes and removes the temp file and drains the engine's snapshot. */
+  /** Gives up: closes and removes the temp file and ends the engine's snapshot. */
   async abort(): Promise<void> {
-    this.#drainEngine();
+    this.#endEngine();
     const f = this.#file;
     this.#file = null;
     try {
@@ -114,9 +120,9 @@ export class SnapshotJob {
     this.#file = null;
   }
 
-  #drainEngine(): void {
+  #endEngine(): void {
     if (this.#done) return;
     this.#done = true;
-    while (this.#raw.snapshotRead() > 0);
+    this.#raw.snapshotAbort();
   }
 }

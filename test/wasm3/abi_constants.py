@@ -46,6 +46,13 @@ class BatchResult:
     BUSY = -5  # The connection is inside MULTI, blocked or loading.
 
 
+class SnapshotStart:
+    "Results of `rv_snapshot_begin`."
+    STARTED = 0  # Started: read it with `rv_snapshot_read` (or give it up with `rv_snapshot_abort`).
+    RUNNING = -1  # A snapshot is already running (one at a time).
+    NO_MEMORY = -2  # Not enough room under the page budget for its key list (12 bytes per key).
+
+
 class JobKind:
     "Persistence job kinds (the HostRequest bits of SAVE, BGSAVE and BGREWRITEAOF), and a flag of `rv_job_start`."
     SAVE = 1  # SAVE: a snapshot written in the host's turn while its clients wait.
@@ -110,8 +117,9 @@ EXPORTS = {
     "rv_load_status": (("conn",), (I32,), (I32,)),
     "rv_effects_enable": (("on",), (I32,), ()),
     "rv_effects_read": ((), (), (I32,)),
-    "rv_snapshot": ((), (), (F64,)),
-    "rv_snapshot_read": ((), (), (I32,)),
+    "rv_snapshot_begin": ((), (), (I32,)),
+    "rv_snapshot_read": (("max",), (I32,), (I32,)),
+    "rv_snapshot_abort": ((), (), ()),
     "rv_dirty": ((), (), (F64,)),
     "rv_take_requests": ((), (), (I32,)),
     "rv_set_internal": (("conn",), (I32,), ()),

@@ -41,6 +41,49 @@ class EngineAbort(RuntimeError):
     """The engine called env.abort (an engine bug by contract: never on user input)."""
 
 
+def _leb(v: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def _read_leb(b: bytes, at: int) -> Tuple[int, int]:
+    v = shift = 0
+    while True:
+        x = b[at]
+        at += 1
+        v |= (x & 0x7F) << shift
+        if not x & 0x80:
+            return v, at
+        shift += 7
+
+
+def with_memory_max(wasm: bytes, max_pages: int) -> bytes:
+    """The module with its memory's maximum set to max_pages: wasm3 then refuses to grow past it, as a
+    device's memory limit does (a page budget that grew past it would trap instead of passing)."""
+    at = 8
+    while at < len(wasm):
+        sid = wasm[at]
+        size, body = _read_leb(wasm, at + 1)
+        if sid == 5:
+            count, p = _read_leb(wasm, body)
+            if count != 1:
+                raise ValueError("expected one memory")
+            flags = wasm[p]
+            initial, q = _read_leb(wasm, p + 1)
+            end = _read_leb(wasm, q)[1] if flags & 1 else q
+            if end != body + size:
+                raise ValueError("unexpected memory section layout")
+            section = b"\x01\x01" + _leb(initial) + _leb(max_pages)
+            return wasm[:at] + b"\x05" + _leb(len(section)) + section + wasm[body + size:]
+        at = body + size
+    raise ValueError("no memory section")
+
+
 # ----------------------------------------------------------------------------- RESP helpers
 
 
@@ -327,6 +370,38 @@ class Engine:
         del mem
         n = self._call("rv_config_get", len(data))
         return None if n < 0 else self._scratch_bytes(min(n, self.cap))
+
+    def effects_enable(self, on: bool) -> None:
+        self._call("rv_effects_enable", 1 if on else 0)
+
+    def effects_read(self) -> bytes:
+        """All pending effects."""
+        out = []
+        while True:
+            n = self._call("rv_effects_read")
+            if n <= 0:
+                return b"".join(out)
+            out.append(self._scratch_bytes(n))
+
+    def snapshot_begin(self) -> int:
+        return self._call("rv_snapshot_begin")
+
+    def snapshot_read(self, max_bytes: int) -> bytes:
+        """The next part (b"" once the snapshot is complete); raises when none is running."""
+        n = self._call("rv_snapshot_read", max_bytes)
+        if n < 0:
+            raise RuntimeError("rv_snapshot_read: no snapshot running")
+        return self._scratch_bytes(n)
+
+    def snapshot_abort(self) -> None:
+        self._call("rv_snapshot_abort")
+
+    def xadd_batch(self, conn: int, data: bytes, now: Optional[float] = None) -> int:
+        """rv_xadd_batch with `data` (the scratch layout of assembly/server/fastpath.ts) in scratch."""
+        mem = self.mem()
+        mem[self.scratch:self.scratch + len(data)] = data
+        del mem
+        return self._call("rv_xadd_batch", conn, len(data), self.clock.now() if now is None else now)
 
     # -- connection layer
     def connect(self) -> "Conn":

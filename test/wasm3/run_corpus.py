@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Run the conformance corpus (test/conformance/expected.json) against build/rivulet.wasm under
-pywasm3 (wasm3 v0.5.0), plus wasm3-only checks: OOM under a fixed page budget, protocol errors, the
-facts the engine reports to hosts (rv_load_status, rv_build_info, rv_auth_required, rv_dataset_stats,
-rv_config_get), and the persistence-job host loop (SAVE / BGSAVE / BGREWRITEAOF with rv_job_start /
-rv_job_done).
+pywasm3 (wasm3 v0.5.0), plus wasm3-only checks: OOM under a fixed page budget, the page budget as a
+hard cap through snapshots, batches and wake-ups (check_budget), protocol errors, the facts the engine
+reports to hosts (rv_load_status, rv_build_info, rv_auth_required, rv_dataset_stats, rv_config_get),
+and the persistence-job host loop (SAVE / BGSAVE / BGREWRITEAOF with rv_job_start / rv_job_done).
 
     python3 test/wasm3/run_corpus.py [--wasm PATH] [--corpus PATH] [--only SUBSTR] [--max-fail N]
-                                     [--skip-corpus] [--skip-newer] [--skip-oom] [--skip-protocol]
-                                     [--skip-facts] [--skip-jobs] [-v]
+                                     [--skip-corpus] [--skip-newer] [--skip-oom] [--skip-budget]
+                                     [--skip-protocol] [--skip-facts] [--skip-jobs] [-v]
 
 Also runs test/conformance/cases-newer/*.txt (hand-written expectations for newer-Redis behaviour).
 
@@ -442,6 +442,212 @@ def check_oom(wasm: bytes, budget_extra: int, cycles: int = 3) -> List[str]:
     return errs
 
 
+# ----------------------------------------------------------------------------- the page budget is a hard cap
+
+BUDGET_ERROR = b"-ERR reply exceeds the memory budget of this engine; read in smaller pieces (COUNT)\r\n"
+
+
+def _paged_dump(c: harness.Conn, page: int = 100) -> str:
+    """Everything a client can read of db 0, in pages (no reply may be large under a small budget).
+    Pending entries whose stream entry is gone are left out: a snapshot drops them (docs/PERSISTENCE.md)."""
+    out = []
+    keys = sorted(parse_flat(c.call(b"KEYS", b"*")))
+    for k in keys:
+        if c.call(b"TYPE", k) != b"+stream\r\n":
+            out.append((k, c.call(b"GET", k)))
+            continue
+        entries, start = [], b"-"
+        while True:
+            r = c.call(b"XRANGE", k, start, b"+", b"COUNT", page)
+            if r.startswith(b"-"):
+                raise RuntimeError("XRANGE: %s" % show(r))
+            got = parse_flat(r)
+            entries.extend(got)
+            if len(got) < page:
+                break
+            start = b"(" + got[-1][0]
+        exists = set(e[0] for e in entries)
+        info = parse_flat(c.call(b"XINFO", b"STREAM", k))
+        info = [x for i, x in enumerate(info) if not (i % 2 == 0 and x in (b"radix-tree-keys", b"radix-tree-nodes"))
+                and not (i % 2 == 1 and info[i - 1] in (b"radix-tree-keys", b"radix-tree-nodes"))]
+        groups = []
+        for g in parse_flat(c.call(b"XINFO", b"GROUPS", k)):
+            name = g[g.index(b"name") + 1]
+            pending, start = [], b"-"
+            while True:
+                got = parse_flat(c.call(b"XPENDING", k, name, start, b"+", page))
+                pending.extend(got)
+                if len(got) < page:
+                    break
+                start = b"(" + got[-1][0]
+            live = [p for p in pending if p[0] in exists]
+            consumers = []
+            for co in parse_flat(c.call(b"XINFO", b"CONSUMERS", k, name)):
+                cname = co[co.index(b"name") + 1]
+                consumers.append((cname, sum(1 for p in live if p[1] == cname)))
+            gi = [x for i, x in enumerate(g) if g[i - (i % 2)] != b"pending"]
+            groups.append((gi, live, consumers))
+        out.append((k, entries, info, groups))
+    return repr(out)
+
+
+def _load_checked(eng: Engine, data: bytes, errs: List[str], what: str) -> None:
+    """Replays `data` on a loading connection; its LoadStatus must show no error and no torn tail."""
+    c = eng.connect()
+    eng.set_loading(c.id, True)
+    for off in range(0, len(data), eng.cap):
+        c.send(data[off:off + eng.cap])
+    r = eng.load_status(c.id)
+    eng.set_loading(c.id, False)
+    if r["errors"] or r["protocolErrorAt"] >= 0 or r["consumed"] != len(data):
+        errs.append("%s: loading failed: %d errors (first %r), consumed %d of %d"
+                    % (what, r["errors"], r["error_text"], r["consumed"], len(data)))
+    c.close()
+
+
+def _batch(key: bytes, fields: List[bytes], count: int) -> bytes:
+    """rv_xadd_batch's scratch layout (assembly/server/fastpath.ts)."""
+    u32 = lambda n: n.to_bytes(4, "little")
+    out = [u32(len(key)), key, u32(len(fields))]
+    for f in fields:
+        out += [u32(len(f)), f]
+    out.append(u32(count))
+    for i in range(count):
+        for j in range(len(fields)):
+            v = str((i * 7 + j) % 100).encode()
+            out += [u32(len(v)), v]
+    return b"".join(out)
+
+
+def check_budget(wasm: bytes, budget: int = 16) -> List[str]:
+    """A 16-page budget as a hard cap under wasm3, memory capped at the budget in the module itself:
+    fill to OOM with effects on and a consumer group with pending entries; SAVE (a snapshot in 16-64 KiB
+    parts) and the AOF both rebuild the dataset in an engine of the same budget; XRANGE of everything
+    answers the budget error; a 4,096-row batch is refused whole; a snapshot while writes go on plus the
+    effects since its begin rebuild the dataset; a blocked XREAD is woken by a write. Pages never pass
+    the budget (linear memory never shrinks: the last size is the peak)."""
+    errs: List[str] = []
+    t = time.perf_counter()
+    capped = harness.with_memory_max(wasm, budget)
+    clock = harness.Clock(fixed=1_700_000_000_000)  # one clock for every engine: the same `now` for dumps and loads
+
+    def fresh() -> Engine:
+        e = Engine(capped, clock=clock)
+        if e.set_page_budget(budget) != budget:
+            errs.append("rv_set_page_budget(%d) did not take" % budget)
+        return e
+
+    def within(e: Engine, where: str) -> bool:
+        if e.memory_pages() > budget:
+            errs.append("%s: memory grew to %d pages, over the budget of %d" % (where, e.memory_pages(), budget))
+            return False
+        return True
+
+    eng = fresh()
+    eng.effects_enable(True)
+    c = eng.connect()
+    aof = [eng.effects_read()]
+    c.call(b"XGROUP", b"CREATE", b"sensor", b"g", b"$", b"MKSTREAM")
+    added = 0
+    while True:
+        eng.clock.skew += 1
+        r = c.call(b"XADD", b"sensor", b"*", b"temperature", str(20 + added % 10), b"humidity", b"65")
+        aof.append(eng.effects_read())
+        if r == OOM_REPLY:
+            break
+        if not r.startswith(b"$"):
+            errs.append("XADD: %s" % show(r))
+            return errs
+        added += 1
+        if added % 50 == 0:
+            c.call(b"XREADGROUP", b"GROUP", b"g", b"c%d" % (added % 3), b"COUNT", b"50", b"STREAMS", b"sensor", b">")
+            pending = parse_flat(c.call(b"XPENDING", b"sensor", b"g", b"-", b"+", b"40"))
+            if pending:
+                c.call(b"XACK", b"sensor", b"g", *[p[0] for p in pending[:35]])
+            aof.append(eng.effects_read())
+    if not within(eng, "fill") or added < 3000:
+        errs.append("fill: only %d XADDs before OOM" % added)
+        return errs
+    before = _paged_dump(c)
+    seed = [7]
+
+    def part_size() -> int:
+        seed[0] = (seed[0] * 1103515245 + 12345) & 0xFFFFFFFF
+        return 16384 + seed[0] % 49152
+
+    def snapshot(between=None) -> bytes:
+        if eng.snapshot_begin() != 0:
+            errs.append("rv_snapshot_begin refused")
+            return b""
+        parts, i = [], 0
+        while True:
+            p = eng.snapshot_read(part_size())
+            if not p:
+                return b"".join(parts)
+            parts.append(p)
+            within(eng, "snapshot part %d" % i)
+            if between:
+                between(i)
+            i += 1
+
+    save = snapshot()
+    for what, data in (("SAVE", save), ("AOF", b"".join(aof))):
+        e = fresh()
+        _load_checked(e, data, errs, what)
+        if _paged_dump(e.connect()) != before:
+            errs.append("%s: the rebuilt dataset differs" % what)
+        within(e, what + " load")
+    r = c.call(b"XRANGE", b"sensor", b"-", b"+")
+    if r != BUDGET_ERROR:
+        errs.append("XRANGE of everything: %s" % show(r))
+    n = eng.xadd_batch(c.id, _batch(b"sensor", [b"temperature", b"humidity"], 4096))
+    aof.append(eng.effects_read())
+    if n != -2:
+        errs.append("a 4,096-row batch at OOM returned %d, want -2" % n)
+    if _paged_dump(c) != before:
+        errs.append("the dataset changed after SAVE / XRANGE / the refused batch")
+    within(eng, "XRANGE and batch")
+
+    tail: List[bytes] = []
+
+    def writes(i: int) -> None:
+        eng.clock.skew += 10
+        first = parse_flat(c.call(b"XRANGE", b"sensor", b"-", b"+", b"COUNT", b"3"))
+        if first:
+            c.call(b"XDEL", b"sensor", first[0][0])
+        pending = parse_flat(c.call(b"XPENDING", b"sensor", b"g", b"-", b"+", b"5"))
+        if pending:
+            c.call(b"XACK", b"sensor", b"g", pending[0][0])
+        c.call(b"XREADGROUP", b"GROUP", b"g", b"late", b"COUNT", b"5", b"STREAMS", b"sensor", b">")
+        if i % 4 == 0 and first:
+            c.call(b"XTRIM", b"sensor", b"MINID", first[-1][0])
+        c.call(b"XADD", b"sensor", b"*", b"temperature", b"1", b"humidity", b"2")
+        tail.append(eng.effects_read())
+        within(eng, "writes during the rewrite")
+
+    rewrite = snapshot(writes)
+    after = _paged_dump(c)
+    e = fresh()
+    _load_checked(e, rewrite + b"".join(tail), errs, "rewrite")
+    if _paged_dump(e.connect()) != after:
+        errs.append("rewrite: snapshot + effects since its begin do not rebuild the dataset")
+
+    d = eng.connect()
+    d.send_command(b"XREAD", b"BLOCK", b"0", b"STREAMS", b"sensor", b"$")
+    if not (d.last_status & harness.BLOCKED):
+        errs.append("XREAD BLOCK did not block")
+    c.call(b"XTRIM", b"sensor", b"MAXLEN", str(added // 2))
+    r = c.call(b"XADD", b"sensor", b"*", b"temperature", b"woke", b"humidity", b"0")
+    if not r.startswith(b"$"):
+        errs.append("XADD after the trim: %s" % show(r))
+    if not d.replies or b"woke" not in d.replies[-1]:
+        errs.append("the blocked XREAD was not woken: %r" % d.replies[-1:])
+    within(eng, "end")
+    print("budget: %d pages, %d XADDs to OOM, snapshot %d B in parts of 16-64 KiB, %d pages at the end (%.2f s)%s"
+          % (budget, added, len(save), eng.memory_pages(), time.perf_counter() - t, "" if not errs else " FAILED"))
+    return errs
+
+
 # ----------------------------------------------------------------------------- protocol errors
 
 # Exact replies of redis-server 7.0.15 (observed), connection closed after each.
@@ -579,14 +785,13 @@ def check_facts(wasm: bytes) -> List[str]:
     eng = Engine(wasm)
     fmt, build = eng.build_info()
     expect("build info format", fmt, SNAPSHOT_FORMAT)
-    n = eng._call("rv_snapshot")
+    expect("snapshot begins", eng.snapshot_begin(), 0)
     snap = b""
     while True:
-        k = eng._call("rv_snapshot_read")
-        if k <= 0:
+        part = eng.snapshot_read(eng.cap)
+        if not part:
             break
-        snap += eng._scratch_bytes(k)
-    expect("snapshot size", len(snap), n)
+        snap += part
     expect("build info hash", snap.startswith(encode(["RIVULET.SNAPSHOT", str(fmt), build])), True)
 
     # auth required, as a new connection sees it
@@ -674,6 +879,7 @@ def main() -> int:
     ap.add_argument("--skip-corpus", action="store_true")
     ap.add_argument("--skip-newer", action="store_true", help="skip test/conformance/cases-newer/*.txt")
     ap.add_argument("--skip-oom", action="store_true")
+    ap.add_argument("--skip-budget", action="store_true")
     ap.add_argument("--skip-protocol", action="store_true")
     ap.add_argument("--skip-facts", action="store_true")
     ap.add_argument("--skip-jobs", action="store_true")
@@ -702,6 +908,8 @@ def main() -> int:
     if not a.skip_oom:
         for extra in [int(x) for x in a.oom_pages.split(",") if x.strip()]:
             checks.append(("oom", lambda extra=extra: check_oom(wasm, extra)))
+    if not a.skip_budget:
+        checks.append(("budget", lambda: check_budget(wasm)))
     if not a.skip_protocol:
         checks.append(("protocol", lambda: check_protocol(wasm)))
     if not a.skip_facts:

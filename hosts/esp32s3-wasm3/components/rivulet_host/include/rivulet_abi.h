@@ -81,6 +81,16 @@ enum rv_batch_result {
   RV_BATCH_RESULT_BUSY = -5,
 };
 
+/* Results of `rv_snapshot_begin`. */
+enum rv_snapshot_start {
+  /* Started: read it with `rv_snapshot_read` (or give it up with `rv_snapshot_abort`). */
+  RV_SNAPSHOT_START_STARTED = 0,
+  /* A snapshot is already running (one at a time). */
+  RV_SNAPSHOT_START_RUNNING = -1,
+  /* Not enough room under the page budget for its key list (12 bytes per key). */
+  RV_SNAPSHOT_START_NO_MEMORY = -2,
+};
+
 /* Persistence job kinds (the HostRequest bits of SAVE, BGSAVE and BGREWRITEAOF), and a flag of `rv_job_start`. */
 enum rv_job_kind {
   /* SAVE: a snapshot written in the host's turn while its clients wait. */
@@ -222,7 +232,7 @@ RV_ABI_STATIC_ASSERT(offsetof(rv_dataset_stats_t, stream_entries) == 16, "rv_dat
  *   int32_t rv_scratch_cap(void);
  *       Its size in bytes (SCRATCH_CAP).
  *   int32_t rv_open(int32_t conn);
- *       Registers a host-allocated connection id (≥ 0): 0 = ok, -1 = id in use.
+ *       Registers a host-allocated connection id (≥ 0): 0 = ok, -1 = id in use. Under a page budget without room for another connection it opens with `-ERR max number of clients reached` as its output and CLOSE in its status (as Redis past maxclients).
  *   void rv_close(int32_t conn);
  *       Forgets the connection (silently unblocks it, drops MULTI state and pending output).
  *   int32_t rv_feed(int32_t conn, int32_t len, double now);
@@ -240,23 +250,25 @@ RV_ABI_STATIC_ASSERT(offsetof(rv_dataset_stats_t, stream_entries) == 16, "rv_dat
  *   int32_t rv_status(int32_t conn);
  *       Current FeedStatus bits of a connection (for connections returned by `rv_ready_next`, which may also carry CLOSE, e.g. after CLIENT KILL); CLOSE for an unknown id.
  *   int32_t rv_set_page_budget(int32_t pages);
- *       Hard linear-memory budget in 64 KiB pages (0 = none): reserved at once; writes answer OOM before the engine would outgrow it; one reply may use at most an eighth of it. Budgets below twice the current memory are raised to that minimum. Returns the budget in effect.
+ *       Hard linear-memory budget in 64 KiB pages (0 = none): linear memory never grows past it (grown into at once; see "The page budget"). A budget below the current size means "no more than now". Returns the budget in effect.
  *   double rv_used_memory(void);
  *       Bytes the engine accounts as used (INFO used_memory).
  *
  * Persistence
  *   void rv_set_loading(int32_t conn, int32_t on);
- *       1: the connection replays an AOF or snapshot (its writes emit no effects, are never refused for memory, ignore trim LIMITs and never block; its replies are dropped and its input is tracked in a LoadStatus record, which this resets); 0: back to normal.
+ *       1: the connection replays an AOF or snapshot (its writes emit no effects, obey no maxmemory — under a page budget they fail with OOM past it —, ignore trim LIMITs and never block; its replies are dropped and its input is tracked in a LoadStatus record, which this resets); 0: back to normal.
  *   int32_t rv_load_status(int32_t conn);
  *       Writes the connection's LoadStatus record and its texts into scratch; returns their byte length (-1 for an unknown id).
  *   void rv_effects_enable(int32_t on);
  *       Effects are off by default (an in-process engine pays nothing for them); a host that persists or forwards writes turns them on (1) once at start.
  *   int32_t rv_effects_read(void);
  *       Moves up to SCRATCH_CAP bytes of pending effects (RESP commands reproducing every write with concrete values, in execution order) into scratch; 0 when none.
- *   double rv_snapshot(void);
- *       Serializes the whole dataset into an internal buffer as RESP commands, headed by `RIVULET.SNAPSHOT <format> <build-hash>`; returns its byte size.
- *   int32_t rv_snapshot_read(void);
- *       Moves the next ≤ SCRATCH_CAP bytes of that snapshot into scratch; 0 when done.
+ *   int32_t rv_snapshot_begin(void);
+ *       Starts a snapshot by cursor of the dataset as it is now (docs/PERSISTENCE.md): a SnapshotStart. Effects read after it returns are the ones produced after the snapshot's point in time (AOF rewrite = snapshot + them).
+ *   int32_t rv_snapshot_read(int32_t max);
+ *       Serializes the next part of the running snapshot and moves up to min(max, SCRATCH_CAP) bytes of it into scratch (max < 1: SCRATCH_CAP); returns the byte count, 0 when it is complete (it then ends by itself), -1 when none runs. Commands may run between any two calls.
+ *   void rv_snapshot_abort(void);
+ *       Gives the running snapshot up (no-op when none runs); what was kept for it is released.
  *   double rv_dirty(void);
  *       Redis's dirty counter (changes since start, never reset); hosts diff it for save policies (INFO reports rdb_changes_since_last_save itself).
  *
@@ -290,7 +302,7 @@ RV_ABI_STATIC_ASSERT(offsetof(rv_dataset_stats_t, stream_entries) == 16, "rv_dat
  *
  * Typed fast paths
  *   int32_t rv_xadd_batch(int32_t conn, int32_t len, double now);
- *       XADD `*` of many entries sharing one field list, without RESP. Scratch holds `u32 keyLen, key, u32 nfields, nfields × (u32 len, name), u32 count, count × nfields × (u32 len, value)` (little-endian), count ≤ BATCH_MAX_ROWS, nfields ≤ BATCH_MAX_FIELDS. Returns the number added (their IDs are then in scratch as `count × (u64 ms, u64 seq)`) or a BatchResult. Same stream rules, wake-ups, dirty counter and effects as XADD.
+ *       XADD `*` of many entries sharing one field list, without RESP. Scratch holds `u32 keyLen, key, u32 nfields, nfields × (u32 len, name), u32 count, count × nfields × (u32 len, value)` (little-endian), count ≤ BATCH_MAX_ROWS, nfields ≤ BATCH_MAX_FIELDS. Returns the number added (their IDs are then in scratch as `count × (u64 ms, u64 seq)`) or a BatchResult. Same stream rules, wake-ups, dirty counter and effects as XADD. All or nothing: under a page budget a batch is refused (OOM) unless an upper bound of what it allocates — with effects on, its effects and their replay too — fits with the reserve left.
  */
 #define RV_ABI_EXPORTS(X) \
   X(rv_scratch_ptr, "i()") \
@@ -310,8 +322,9 @@ RV_ABI_STATIC_ASSERT(offsetof(rv_dataset_stats_t, stream_entries) == 16, "rv_dat
   X(rv_load_status, "i(i)") \
   X(rv_effects_enable, "v(i)") \
   X(rv_effects_read, "i()") \
-  X(rv_snapshot, "F()") \
-  X(rv_snapshot_read, "i()") \
+  X(rv_snapshot_begin, "i()") \
+  X(rv_snapshot_read, "i(i)") \
+  X(rv_snapshot_abort, "v()") \
   X(rv_dirty, "F()") \
   X(rv_take_requests, "i()") \
   X(rv_set_internal, "v(i)") \
@@ -325,6 +338,6 @@ RV_ABI_STATIC_ASSERT(offsetof(rv_dataset_stats_t, stream_entries) == 16, "rv_dat
   X(rv_dataset_stats, "i()") \
   X(rv_config_get, "i(i)") \
   X(rv_xadd_batch, "i(iiF)")
-#define RV_ABI_EXPORT_COUNT 32
+#define RV_ABI_EXPORT_COUNT 33
 
 #endif /* RIVULET_ABI_H */
