@@ -23,7 +23,7 @@ const id = fc.tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 
 const big = (n: number) => 'b'.repeat(n);
 
 /** Writes for the dataset and for the time while a snapshot runs. */
-const write: fc.Arbitrary<string[]> = fc.oneof<fc.Arbitrary<string[]>[]>(
+const write: fc.Arbitrary<string[]> = fc.oneof(
   { weight: 8, arbitrary: fc.tuple(key, fc.constantFrom('a', 'b'), fc.constantFrom('1', 'x', '-7')).map(([k, f, v]) => ['XADD', k, '*', f, v, 'n', '2']) },
   { weight: 1, arbitrary: key.map((k) => ['XADD', k, '*', 'blob', big(20000)]) },
   { weight: 2, arbitrary: fc.tuple(key, fc.integer({ min: 0, max: 30 }), fc.constantFrom('~', '=')).map(([k, n, a]) => ['XADD', k, 'MAXLEN', a, String(n), '*', 'f', 'v']) },
@@ -32,7 +32,7 @@ const write: fc.Arbitrary<string[]> = fc.oneof<fc.Arbitrary<string[]>[]>(
   { weight: 1, arbitrary: fc.tuple(key, id).map(([k, i]) => ['XTRIM', k, 'MINID', i]) },
   { weight: 1, arbitrary: key.map((k) => ['DEL', k]) },
   { weight: 1, arbitrary: fc.tuple(key, key).map(([a, b]) => ['RENAME', a, b]) },
-  { weight: 1, arbitrary: fc.constantFrom(['FLUSHALL'], ['FLUSHDB'], ['SELECT', '1'], ['SELECT', '0']) },
+  { weight: 1, arbitrary: fc.constantFrom<string[]>(['FLUSHALL'], ['FLUSHDB'], ['SELECT', '1'], ['SELECT', '0']) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('k', 's'), fc.constantFrom('v', big(30000))).map(([k, v]) => ['SET', k, v]) },
   { weight: 2, arbitrary: fc.tuple(key, group).map(([k, g]) => ['XGROUP', 'CREATE', k, g, '0', 'MKSTREAM']) },
   { weight: 1, arbitrary: fc.tuple(key, group).map(([k, g]) => ['XGROUP', 'DESTROY', k, g]) },

@@ -23,7 +23,7 @@ import { ROOT } from "rt/tlsf";
 
 /** Pages linear memory may grow to (0 = no limit). Read by the grow guard (scripts/grow-guard.mjs). */
 export let growLimitPages: i32 = 0;
-export function setGrowLimit(pages: i32): void { growLimitPages = pages; roomAtCollect = -1; }
+export function setGrowLimit(pages: i32): void { growLimitPages = pages; roomHigh = -1; }
 
 // TLSF (wasm32): Root = flMap: usize, then FL_BITS u32 second-level maps, then FL_BITS × SL_SIZE list
 // heads (16-byte aligned). Block = mmInfo: usize (size | 2 tag bits), prev, next.
@@ -114,20 +114,26 @@ export function setLoadingTier(on: bool): void { loadingTier = on; }
 
 // Garbage: the incremental collector waits for managed memory to double before it runs, which a
 // budget may not allow; so under a budget the engine collects in full when room runs low. A full
-// collection is costly: it runs again only once R/8 more bytes were taken since the last one.
-let roomAtCollect: i64 = -1;
+// collection is costly: it runs again only once room fell by R/8 from its highest point since the
+// last one (so after memory was freed, once R/8 of it was taken again).
+let roomHigh: i64 = -1;
 
 /** Collects unless little was allocated since the last collection; true if it did. */
 function collect(): bool {
-  if (roomAtCollect >= 0 && room() > roomAtCollect - (reserve() >> 3)) return false;
+  const r = room();
+  if (r > roomHigh && roomHigh >= 0) roomHigh = r;
+  if (roomHigh >= 0 && r > roomHigh - (reserve() >> 3)) return false;
   __collect();
-  roomAtCollect = room();
+  roomHigh = room();
   return true;
 }
 
 /** Called before each command (and snapshot part, batch, wake-up): collects when room runs below R/2. */
 export function collectIfLow(): void {
-  if (budgeted() && room() < reserve() >> 1) collect();
+  if (!budgeted()) return;
+  const r = room();
+  if (r > roomHigh && roomHigh >= 0) roomHigh = r;
+  if (r < reserve() >> 1) collect();
 }
 
 function fitsNow(total: i64, piece: i64, pieces: i32): bool {
@@ -151,10 +157,10 @@ export function fits(total: i64, piece: i64, pieces: i32 = 1): bool {
 /** One allocation of `need` bytes. */
 export function hasRoom(need: i64): bool { return fits(need, need); }
 
-/** Denyoom writes: refused unless the reserve stays free (and `need`, what the write adds, fits). */
+/** Denyoom writes: refused unless the reserve stays free (and `need`, what the write adds, fits; its
+ *  largest piece — a block growing to hold it — in one free block). */
 export function roomForWrite(need: i64 = 0): bool {
-  const r = reserve();
-  return fits(r + need, max<i64>(r >> 2, 2 * need + 8192));
+  return fits(reserve() + need, 2 * need + 16384);
 }
 
 /** A denyoom write that allocates `total` bytes in pieces of at most `piece` (rv_xadd_batch). */

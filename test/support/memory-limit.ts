@@ -23,7 +23,7 @@ function leb(v: number): number[] {
 }
 
 /** The module with its (single) memory's maximum set to `maxPages`. */
-export function withMemoryMax(wasm: Uint8Array, maxPages: number): Uint8Array {
+export function withMemoryMax(wasm: Uint8Array, maxPages: number): Uint8Array<ArrayBuffer> {
   let at = 8;
   while (at < wasm.length) {
     const id = wasm[at];
