@@ -125,17 +125,25 @@ export function settingValue(name: string): string | null {
   return false;
 }
 
+function cStringLen(p: usize, n: i32): i32 {
+  for (let i = 0; i < n; i++) if (load<u8>(p + <usize>i) == 0) return i;
+  return n;
+}
+
 // CONFIG GET parameter [parameter ...]
 export function configGetCommand(c: Client, a: Args): void {
   const at = W.deferLen();
   const seen = new Set<string>();
   let n = 0;
   for (let i = 2; i < a.count; i++) {
-    const pattern = hasGlob(a.ptr(i), a.len(i));
+    // Redis reads the argument as a C string here: a pattern ends at its first NUL, and only a
+    // pattern with one of `[*?` before it is matched; anything else is an exact (caseless) name.
+    const plen = cStringLen(a.ptr(i), a.len(i));
+    const pattern = hasGlob(a.ptr(i), plen);
     for (let k = 0; k < settings.length; k++) {
       const s = settings[k];
       if (seen.has(s.name)) continue;
-      if (pattern ? !globMatch(a.ptr(i), a.len(i), s.name, true) : !a.is(i, s.name)) continue;
+      if (pattern ? !globMatch(a.ptr(i), plen, s.name, true) : !a.is(i, s.name)) continue;
       seen.add(s.name);
       // A name is echoed as typed, a pattern's match by its canonical name (as Redis does).
       if (pattern) W.bulkAscii(s.name); else W.bulk(a.ptr(i), a.len(i));

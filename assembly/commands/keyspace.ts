@@ -8,7 +8,7 @@ import { dbs, addDirty } from "../server/state";
 import { signalKey } from "../server/blocking";
 import { Db, Value, StringValue, TYPE_STRING, TYPE_STREAM, DB_COUNT } from "../core/keyspace";
 import { parseIntArg, argInt, syntaxError, wrongType, ERR_NO_SUCH_KEY } from "./common";
-import { globMatch } from "../util/glob";
+import { globMatch, isMatchAll } from "../util/glob";
 import { parsedU64, parseCursor } from "../util/numbers";
 
 export function typeName(v: Value | null): string {
@@ -51,7 +51,7 @@ export function keysCommand(c: Client, a: Args): void {
   const keys = c.db.map.keys();
   const at = W.deferLen();
   let n = 0;
-  const all = a.len(1) == 1 && load<u8>(a.ptr(1)) == 42;
+  const all = isMatchAll(a.ptr(1), a.len(1));
   for (let i = 0; i < keys.length; i++) {
     if (all || globMatch(a.ptr(1), a.len(1), keys[i])) { W.bulkKey(keys[i]); n++; }
   }
@@ -79,8 +79,9 @@ export function scanCommand(c: Client, a: Args): void {
       if (!parseIntArg(a, i + 1)) return;
       count = argInt;
       if (count < 1) { syntaxError(); return; }
-    } else if (a.is(i, "match") && more >= 1) matchAt = i + 1;
-    else if (a.is(i, "type") && more >= 1) typeAt = i + 1;
+    } else if (a.is(i, "match") && more >= 1) {
+      matchAt = isMatchAll(a.ptr(i + 1), a.len(i + 1)) ? -1 : i + 1; // a lone * lists the empty key too
+    } else if (a.is(i, "type") && more >= 1) typeAt = i + 1;
     else { syntaxError(); return; }
   }
   // Candidates with hash ≥ cursor, in hash order; stop after `count` but never split equal hashes.
