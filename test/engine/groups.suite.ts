@@ -294,6 +294,7 @@ export function groupsSuite(ctx: EngineContext): void {
       const early = s.clock === 'manual' ? 1 : s.slack; // how long before the deadline to look
       const c = await s.connect();
       await c.xgroupCreate('q', 'g', '$', { mkstream: true });
+      const t0 = s.now();
       const p = track(c.xreadgroup('g', 'c', { q: '>' }, { block: BLOCK }));
       await s.untilBlocked(c);
       await s.advance(BLOCK - early);
@@ -301,6 +302,7 @@ export function groupsSuite(ctx: EngineContext): void {
       expect(p.done).toBe(false);
       await s.advance(early);
       expect(await p.promise).toBe(null);
+      expect(s.now() - t0).toBeGreaterThanOrEqual(BLOCK);
     });
   });
 

@@ -4,10 +4,14 @@
  */
 import { afterAll, expect } from 'vitest';
 import { tcpContext } from './tcp-context.ts';
+import { streamsSuite } from '../engine/streams.suite.ts';
+import { blockingSuite } from '../engine/blocking.suite.ts';
 import { groupsSuite } from '../engine/groups.suite.ts';
 
 const ctx = tcpContext();
 afterAll(async () => {
   expect(await ctx.dispose()).toBe(0);
 });
+streamsSuite(ctx);
+blockingSuite(ctx);
 groupsSuite(ctx);

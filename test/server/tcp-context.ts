@@ -44,7 +44,7 @@ export function tcpContext(options: StartOptions = {}): TcpContext {
           while (Date.now() < until) await sleep(until - Date.now());
         },
         untilBlocked: (conn: Conn) => untilBlockedVia(ctl, conn.id),
-        settle: () => sleep(20),
+        settle: async () => void (await sleep(20)),
         async close() {
           await Promise.all(conns.map((c) => c.close()));
         },
