@@ -224,7 +224,8 @@ export class ConnState {
   }
 }
 
-function checkArgs(args: readonly CommandArg[]): void {
+/** Checks a command's arguments before anything is sent (shared with remote.ts). */
+export function checkArgs(args: readonly CommandArg[]): void {
   if (!Array.isArray(args) || args.length === 0) {
     throw new TypeError('rivulet: a command is a non-empty array of arguments');
   }
