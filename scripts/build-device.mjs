@@ -9,7 +9,7 @@
 // Each target directory gets `rivulet-device` and a copy of build/rivulet.wasm beside it (the
 // binary looks there). wasm3's sources come from scripts/fetch-wasm3.sh (the pinned sdist); the C
 // header of the ABI from scripts/gen-abi.mjs. Objects are rebuilt only when a source or the flags
-// change.
+// change. `rivulet-bench` (linux/bench/bench.c) drives the engine alone, for callgrind counts.
 //
 //   node scripts/build-device.mjs [x86_64|x86|armhf|all]... [--no-tail-calls] [--opt=-O2] [--quiet]
 //
@@ -105,6 +105,11 @@ async function build(name) {
   const bin = join(out, 'rivulet-device');
   const wrap = ['malloc', 'free', 'calloc', 'realloc'].map((s) => `-Wl,--wrap=${s}`);
   await run(t.cc, [...t.flags, '-o', bin, ...objs, ...wrap, '-lm', '-lpthread']);
+  // rivulet-bench: the engine alone, for instruction counts (linux/bench/bench.c)
+  const benchObj = join(objDir, 'bench.o');
+  await run(t.cc, [...ours, '-c', join(HOST, 'linux/bench/bench.c'), '-o', benchObj]);
+  const engineObjs = objs.filter((o) => !/\/(linux|port)-[^/]+\.o$/.test(o) && !/rv_(loop|aof|replay|snapshot_job|persist)\.o$/.test(o));
+  await run(t.cc, [...t.flags, '-o', join(out, 'rivulet-bench'), ...engineObjs, benchObj, '-lm']);
   copyFileSync(wasm, join(out, 'rivulet.wasm'));
   log(`${dirName}: ${bin}`);
 }
