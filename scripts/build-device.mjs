@@ -16,7 +16,7 @@
 // `all` (the default) builds every target whose compiler is installed and says which it skipped.
 // --no-tail-calls builds `<target>-notail` with -fno-optimize-sibling-calls (the Xtensa case).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, dirname, basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -83,7 +83,16 @@ async function build(name) {
   const out = join(ROOT, 'build/device', dirName);
   const objDir = join(out, 'obj');
   mkdirSync(objDir, { recursive: true });
-  const common = [...t.flags, opt, '-g', '-std=gnu11', '-fno-strict-aliasing', ...(noTail ? ['-fno-optimize-sibling-calls'] : [])];
+  // -m32 without Debian's gcc-multilib metapackage (it conflicts with the cross compilers): the
+  // kernel's asm/ headers it would link into /usr/include are linked into a private folder instead
+  const sysInc = [];
+  if (name === 'x86' && !existsSync('/usr/include/asm') && existsSync('/usr/include/x86_64-linux-gnu/asm')) {
+    const inc = join(out, 'include');
+    mkdirSync(inc, { recursive: true });
+    if (!existsSync(join(inc, 'asm'))) symlinkSync('/usr/include/x86_64-linux-gnu/asm', join(inc, 'asm'));
+    sysInc.push('-isystem', inc);
+  }
+  const common = [...t.flags, ...sysInc, opt, '-g', '-std=gnu11', '-fno-strict-aliasing', ...(noTail ? ['-fno-optimize-sibling-calls'] : [])];
   const ours = [...common, '-Wall', '-Wextra', '-Wno-unused-parameter', '-Wno-format-truncation', '-Werror', `-I${join(CORE, 'include')}`, `-I${join(CORE, 'port')}`, `-I${W3}`, `-I${join(HOST, 'linux')}`, '-D_FILE_OFFSET_BITS=64'];
   const theirs = [...common, ...t.wasm3, '-w', `-I${W3}`];
   const stamp = join(objDir, 'flags');
