@@ -5,13 +5,14 @@
 //   x86_64   the machine's gcc, wasm3's host defaults
 //   x86      gcc -m32 (gcc-multilib), wasm3 in its ESP32 configuration (-DESP32 -DM3_IN_IRAM)
 //   armhf    arm-linux-gnueabihf-gcc, ESP32 configuration; runs under qemu-arm (qemu-user)
+//   xtensa   xtensa-lx106-elf-gcc + picolibc, compile only: the portable core and wasm3 (no port)
 //
 // Each target directory gets `rivulet-device` and a copy of build/rivulet.wasm beside it (the
 // binary looks there). wasm3's sources come from scripts/fetch-wasm3.sh (the pinned sdist); the C
 // header of the ABI from scripts/gen-abi.mjs. Objects are rebuilt only when a source or the flags
 // change. `rivulet-bench` (linux/bench/bench.c) drives the engine alone, for callgrind counts.
 //
-//   node scripts/build-device.mjs [x86_64|x86|armhf|all]... [--no-tail-calls] [--opt=-O2] [--quiet]
+//   node scripts/build-device.mjs [x86_64|x86|armhf|xtensa|all]... [--no-tail-calls] [--opt=-O2] [--quiet]
 //
 // `all` (the default) builds every target whose compiler is installed and says which it skipped.
 // --no-tail-calls builds `<target>-notail` with -fno-optimize-sibling-calls (the Xtensa case).
@@ -33,16 +34,19 @@ const TARGETS = {
   x86_64: { cc: 'gcc', flags: [], wasm3: [] },
   x86: { cc: 'gcc', flags: ['-m32'], wasm3: ['-DESP32', '-DM3_IN_IRAM'] },
   armhf: { cc: 'arm-linux-gnueabihf-gcc', flags: ['-march=armv7-a', '-mfpu=vfpv3-d16', '-mfloat-abi=hard'], wasm3: ['-DESP32', '-DM3_IN_IRAM'] },
+  // compile only: the portable core and wasm3 for an Xtensa core with a small libc (ESP8266's LX106
+  // with picolibc: not an ESP32-S3 build, but it catches libc and 32-bit assumptions)
+  xtensa: { cc: 'xtensa-lx106-elf-gcc', flags: ['--specs=/usr/lib/xtensa-lx106-elf/picolibc.specs', '-mlongcalls'], wasm3: ['-DESP32', '-DM3_IN_IRAM'], compileOnly: true },
 };
 
 function works(t) {
-  const probe = spawnSync(t.cc, [...t.flags, '-x', 'c', '-o', '/dev/null', '-'], { input: '#include <stdio.h>\nint main(void){return 0;}\n', encoding: 'utf8' });
+  const probe = spawnSync(t.cc, [...t.flags, ...(t.compileOnly ? ['-c'] : []), '-x', 'c', '-o', '/dev/null', '-'], { input: '#include <stdio.h>\nint main(void){return 0;}\n', encoding: 'utf8' });
   return probe.status === 0;
 }
 
 const wanted = args.filter((a) => !a.startsWith('--'));
 const names = wanted.length === 0 || wanted.includes('all') ? Object.keys(TARGETS) : wanted;
-for (const n of names) if (!TARGETS[n]) throw new Error(`unknown target ${n} (x86_64, x86, armhf, all)`);
+for (const n of names) if (!TARGETS[n]) throw new Error(`unknown target ${n} (x86_64, x86, armhf, xtensa, all)`);
 const explicit = wanted.length > 0 && !wanted.includes('all');
 
 // the engine and the ABI header
@@ -100,7 +104,8 @@ async function build(name) {
   const flagsChanged = !existsSync(stamp) || readFileSync(stamp, 'utf8') !== flagsKey;
   const jobs = [];
   const objs = [];
-  for (const [srcs, flags] of [[w3Sources, theirs], [[...coreSources, ...portSources, ...linuxSources], ours]]) {
+  const hostSources = t.compileOnly ? coreSources : [...coreSources, ...portSources, ...linuxSources];
+  for (const [srcs, flags] of [[w3Sources, theirs], [hostSources, ours]]) {
     for (const src of srcs) {
       const obj = join(objDir, `${basename(dirname(src))}-${basename(src, '.c')}.o`);
       objs.push(obj);
@@ -111,6 +116,10 @@ async function build(name) {
   if (jobs.length) log(`${dirName}: compiling ${jobs.length} files (${t.cc} ${opt}${noTail ? ' -fno-optimize-sibling-calls' : ''})`);
   await parallel(jobs);
   writeFileSync(stamp, flagsKey);
+  if (t.compileOnly) {
+    log(`${dirName}: compiled ${objs.length} objects in ${objDir} (compile only)`);
+    return;
+  }
   const bin = join(out, 'rivulet-device');
   const wrap = ['malloc', 'free', 'calloc', 'realloc'].map((s) => `-Wl,--wrap=${s}`);
   await run(t.cc, [...t.flags, '-o', bin, ...objs, ...wrap, '-lm', '-lpthread']);

@@ -3,7 +3,8 @@
 #   - Debian packages: redis-server + redis-tools (Redis 7.0.15, the reference server), wabt
 #     (wasm-objdump / wasm-validate) and gcc (the generated C header of the ABI is compiled; on amd64
 #     gcc-N-multilib too, to compile it for 32-bit like the device); for the device host's builds
-#     gcc-arm-linux-gnueabihf + qemu-user (armhf, run under qemu-arm) and valgrind (callgrind);
+#     gcc-arm-linux-gnueabihf + qemu-user (armhf, run under qemu-arm), valgrind (callgrind) and
+#     gcc-xtensa-lx106 + picolibc (a compile-only Xtensa check of the portable core);
 #   - Python 3 with pywasm3 0.5.0 (wasm3 v0.5.0), for test/wasm3/. If the `python3` on PATH already
 #     imports wasm3 it is used as is; otherwise pywasm3 goes into a project venv at .venv-wasm3/
 #     (never into the system or user site, so PEP 668 "externally managed" never bites). pywasm3 is
@@ -95,7 +96,7 @@ apt_install() {
 PKGS=(redis-server redis-tools wabt python3-redis gcc libc6-dev)
 if have_apt; then
   # the device host (hosts/esp32s3-wasm3): an armhf build run under qemu-arm, instruction counts
-  PKGS+=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user valgrind)
+  PKGS+=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user valgrind gcc-xtensa-lx106 picolibc-xtensa-lx106-elf)
   mapfile -t MISSING < <(missing_pkgs "${PKGS[@]}")
   if [ "${#MISSING[@]}" -gt 0 ]; then apt_install "${MISSING[@]}"; fi
   # -m32 on amd64: the versioned gcc-N-multilib (the gcc-multilib metapackage conflicts with the
