@@ -41,15 +41,12 @@ struct rv_persist {
   int aof_on;
   rv_snapshot_job job;
   int job_running;
-  int pending_bgsave, pending_rewrite;
   int closed;
-  /* INFO persistence */
+  /* the save-point policy (the job state and its INFO fields are the engine's) */
   double last_save_time; /* unix seconds */
   double dirty_at_save;
-  int last_bgsave_ok, last_rewrite_ok;
+  int last_bgsave_ok;
   double last_bgsave_try;
-  int last_bgsave_secs, last_rewrite_secs;
-  unsigned saves, rewrites;
   double last_second;
 };
 
@@ -151,8 +148,8 @@ static void read_settings(rv_persist *p) {
   }
 }
 
-static void tmp_name(rv_persist *p, rv_job_kind kind, char *out, size_t cap) {
-  if (kind == RV_JOB_REWRITE) snprintf(out, cap, "temp-rewriteaof-%s.aof", p->o.tag ? p->o.tag : "device");
+static void tmp_name(rv_persist *p, int32_t kind, char *out, size_t cap) {
+  if (kind == RV_JOB_KIND_REWRITE) snprintf(out, cap, "temp-rewriteaof-%s.aof", p->o.tag ? p->o.tag : "device");
   else snprintf(out, cap, "temp-%s.rvs", p->o.tag ? p->o.tag : "device");
 }
 
@@ -195,7 +192,8 @@ static void d_commit(void *ctx) {
   }
 }
 
-static void start_job(rv_persist *p, rv_job_kind kind, const char *why);
+static void start_job(rv_persist *p, int32_t kind, const char *why, int requested);
+static int rv_persist_snapshot_now(rv_persist *p, const char *why);
 
 /* Effects still in the engine go to the AOF (and a rewrite's tail) now: a job's snapshot must
  * come after every effect the AOF already holds. Called outside and inside a settle pass alike. */
@@ -204,12 +202,23 @@ static void drain_effects(rv_persist *p) {
   while ((n = rv_i(p->e, rv_effects_read)) > 0) d_effects(p, rv_scratch(p->e), (size_t)n);
 }
 
+/* Ends the engine's job: SAVE clients waiting for it become ready, a scheduled job may be raised. */
+static void job_done(rv_persist *p, int32_t kind, int32_t status) {
+  rv_i(p->e, rv_job_done, kind, status, now(p));
+  rv_loop_touch(p->loop, -1); /* the next settle pass collects them and takes the requests */
+}
+
 static void d_requests(void *ctx, int32_t bits) {
   rv_persist *p = (rv_persist *)ctx;
-  if (bits & RV_HOST_REQUEST_BGSAVE) start_job(p, RV_JOB_BGSAVE, "BGSAVE");
-  if (bits & RV_HOST_REQUEST_BGREWRITEAOF) start_job(p, RV_JOB_REWRITE, "BGREWRITEAOF");
-  /* SAVE: the replies of this pass wait until the snapshot is on disk (this returns first) */
-  if (bits & RV_HOST_REQUEST_SAVE) rv_persist_save(p, "SAVE");
+  /* the engine started these jobs when it answered the command */
+  if (bits & RV_HOST_REQUEST_BGSAVE) start_job(p, RV_JOB_KIND_BGSAVE, "BGSAVE", 1);
+  if (bits & RV_HOST_REQUEST_BGREWRITEAOF) start_job(p, RV_JOB_KIND_REWRITE, "BGREWRITEAOF", 1);
+  /* SAVE: its clients are parked until rv_job_done, after the snapshot is on disk */
+  if (bits & RV_HOST_REQUEST_SAVE) {
+    drain_effects(p);
+    int ok = rv_persist_snapshot_now(p, "SAVE") == 0;
+    job_done(p, RV_JOB_KIND_SAVE, ok ? RV_JOB_STATUS_OK : RV_JOB_STATUS_FAILED);
+  }
   int32_t rest = bits & ~(RV_HOST_REQUEST_SAVE | RV_HOST_REQUEST_BGSAVE | RV_HOST_REQUEST_BGREWRITEAOF);
   if (rest & RV_HOST_REQUEST_CONFIG_CHANGED) rv_persist_reload_settings(p);
   if (rest && p->o.other_requests) p->o.other_requests(p->o.ctx, rest);
@@ -217,12 +226,21 @@ static void d_requests(void *ctx, int32_t bits) {
 
 /* ------------------------------------------------------------------ jobs */
 
+/* A snapshot reached dump.rvs (or failed to): the save points count from here. */
+static void saved(rv_persist *p, int ok, double dirty_at_start) {
+  p->last_bgsave_ok = ok;
+  if (!ok) return;
+  p->last_save_time = now(p) / 1000;
+  p->dirty_at_save = dirty_at_start;
+}
+
+static const char *job_name(int32_t kind) { return kind == RV_JOB_KIND_REWRITE ? "AOF rewrite" : "background save"; }
+
 static void finish_job(rv_persist *p) {
   rv_snapshot_job *j = &p->job;
   p->job_running = 0;
-  int secs = (int)((mono(p) - j->started_mono) / 1000 + 0.5);
-  if (j->kind == RV_JOB_REWRITE) {
-    int ok;
+  int ok;
+  if (j->kind == RV_JOB_KIND_REWRITE) {
     if (p->aof_on) {
       drain_effects(p); /* the latest effects go to the old file and the tail alike */
       rv_file *f = j->file;
@@ -232,10 +250,7 @@ static void finish_job(rv_persist *p) {
     } else {
       ok = rv_snapshot_job_commit(j, p->st) == 0; /* BGREWRITEAOF with appendonly no: a one-off file */
     }
-    p->last_rewrite_ok = ok;
     if (ok) {
-      p->rewrites++;
-      p->last_rewrite_secs = secs;
       say(p, '*', "Background AOF rewrite finished successfully: %s/%s (%llu bytes of snapshot)", p->st->location,
           p->appendfilename, (unsigned long long)j->written);
     } else {
@@ -243,13 +258,8 @@ static void finish_job(rv_persist *p) {
       rv_aof_abort_rewrite(&p->aof);
     }
   } else {
-    int ok = rv_snapshot_job_commit(j, p->st) == 0;
-    p->last_bgsave_ok = ok;
+    ok = rv_snapshot_job_commit(j, p->st) == 0;
     if (ok) {
-      p->last_save_time = now(p) / 1000;
-      p->dirty_at_save = j->dirty_at_start;
-      p->saves++;
-      p->last_bgsave_secs = secs;
       say(p, '*', "Background saving terminated with success: %s/%s (%llu bytes)", p->st->location, p->dbfilename,
           (unsigned long long)j->written);
     } else {
@@ -257,35 +267,41 @@ static void finish_job(rv_persist *p) {
       p->st->remove(p->st->ctx, j->tmp_name);
     }
   }
+  if (j->kind == RV_JOB_KIND_BGSAVE) saved(p, ok, j->dirty_at_start);
+  job_done(p, j->kind, ok ? RV_JOB_STATUS_OK : RV_JOB_STATUS_FAILED);
 }
 
-static void start_job(rv_persist *p, rv_job_kind kind, const char *why) {
-  if (p->closed) return;
+/* Starts a background job: `requested` = the engine raised it (BGSAVE, BGREWRITEAOF, a scheduled
+ * one); otherwise the host decided (save point, automatic rewrite, appendonly yes) and asks the
+ * engine first, which may refuse (another job runs) or schedule it. */
+static void start_job(rv_persist *p, int32_t kind, const char *why, int requested) {
+  if (p->closed) {
+    if (requested) job_done(p, kind, RV_JOB_STATUS_FAILED);
+    return;
+  }
+  if (!requested) {
+    int32_t r = rv_i(p->e, rv_job_start, kind | (kind == RV_JOB_KIND_REWRITE ? RV_JOB_KIND_SCHEDULE : 0), now(p));
+    if (r == RV_JOB_START_SCHEDULED) say(p, '*', "%s: scheduled after the running job", why);
+    if (r != RV_JOB_START_STARTED) return;
+  }
   if (p->job_running) {
-    if (p->job.kind == kind) return; /* the running one will do */
-    if (kind == RV_JOB_REWRITE) p->pending_rewrite = 1;
-    else p->pending_bgsave = 1;
-    say(p, '*', "%s: scheduled after the running job", why);
+    /* the engine runs one background job at a time: not reached */
+    job_done(p, kind, RV_JOB_STATUS_FAILED);
     return;
   }
   drain_effects(p); /* effects made before the snapshot belong to the current AOF only */
   char tmp[64], err[256];
   tmp_name(p, kind, tmp, sizeof tmp);
-  if (kind == RV_JOB_REWRITE && p->aof_on) rv_aof_begin_rewrite(&p->aof);
-  else if (kind == RV_JOB_BGSAVE) p->last_bgsave_try = mono(p);
-  if (rv_snapshot_job_start(&p->job, p->e, p->st, kind, tmp, kind == RV_JOB_REWRITE ? p->appendfilename : p->dbfilename,
+  if (kind == RV_JOB_KIND_REWRITE && p->aof_on) rv_aof_begin_rewrite(&p->aof);
+  if (rv_snapshot_job_start(&p->job, p->e, p->st, kind, tmp, kind == RV_JOB_KIND_REWRITE ? p->appendfilename : p->dbfilename,
                             mono(p), err, sizeof err) != 0) {
-    if (kind == RV_JOB_REWRITE) {
-      rv_aof_abort_rewrite(&p->aof);
-      p->last_rewrite_ok = 0;
-    } else {
-      p->last_bgsave_ok = 0;
-    }
-    say(p, '#', "Can't start the %s: %s", kind == RV_JOB_REWRITE ? "AOF rewrite" : "background save", err);
+    if (kind == RV_JOB_KIND_REWRITE) rv_aof_abort_rewrite(&p->aof);
+    say(p, '#', "Can't start the %s: %s", job_name(kind), err);
+    job_done(p, kind, RV_JOB_STATUS_FAILED);
     return;
   }
   p->job_running = 1;
-  say(p, '*', kind == RV_JOB_REWRITE ? "Background append only file rewriting started (%s)" : "Background saving started (%s)", why);
+  say(p, '*', kind == RV_JOB_KIND_REWRITE ? "Background append only file rewriting started (%s)" : "Background saving started (%s)", why);
 }
 
 static void step_job(rv_persist *p) {
@@ -293,41 +309,41 @@ static void step_job(rv_persist *p) {
   int r = rv_snapshot_job_step(&p->job, p->e, p->st, JOB_STEP_BYTES);
   if (r == 0) return;
   if (r < 0) {
-    rv_job_kind kind = p->job.kind;
-    say(p, '#', "%s failed: %s", kind == RV_JOB_REWRITE ? "AOF rewrite" : "Background save", p->st->last_error(p->st->ctx));
+    int32_t kind = p->job.kind;
+    say(p, '#', "%s failed: %s", job_name(kind), p->st->last_error(p->st->ctx));
     rv_snapshot_job_abort(&p->job, p->e, p->st);
     p->job_running = 0;
-    if (kind == RV_JOB_REWRITE) {
-      rv_aof_abort_rewrite(&p->aof);
-      p->last_rewrite_ok = 0;
-    } else {
-      p->last_bgsave_ok = 0;
-    }
+    if (kind == RV_JOB_KIND_REWRITE) rv_aof_abort_rewrite(&p->aof);
+    job_done(p, kind, RV_JOB_STATUS_FAILED);
     return;
   }
   finish_job(p);
-  if (p->pending_rewrite) {
-    p->pending_rewrite = 0;
-    start_job(p, RV_JOB_REWRITE, "scheduled");
-  } else if (p->pending_bgsave) {
-    p->pending_bgsave = 0;
-    start_job(p, RV_JOB_BGSAVE, "scheduled");
-  }
 }
 
 static void run_job_to_end(rv_persist *p) {
   while (p->job_running) step_job(p);
 }
 
-int rv_persist_save(rv_persist *p, const char *why) {
+/* Stops the running job without a status change (AOF turned off, shutdown). */
+static void abort_job(rv_persist *p) {
+  if (!p->job_running) return;
+  int32_t kind = p->job.kind;
+  rv_snapshot_job_abort(&p->job, p->e, p->st);
+  p->job_running = 0;
+  if (kind == RV_JOB_KIND_REWRITE) rv_aof_abort_rewrite(&p->aof);
+  job_done(p, kind, RV_JOB_STATUS_ABORTED);
+  say(p, '*', "%s aborted", kind == RV_JOB_KIND_REWRITE ? "AOF rewrite" : "Background save");
+}
+
+/* Writes dump.rvs now (SAVE's work, the engine's job bookkeeping aside). */
+static int rv_persist_snapshot_now(rv_persist *p, const char *why) {
   /* the engine has one snapshot at a time: finish the running job first */
   run_job_to_end(p);
   char tmp[64], err[256];
-  tmp_name(p, RV_JOB_BGSAVE, tmp, sizeof tmp);
+  tmp_name(p, RV_JOB_KIND_BGSAVE, tmp, sizeof tmp);
   rv_snapshot_job j;
   double t0 = mono(p);
-  if (rv_snapshot_job_start(&j, p->e, p->st, RV_JOB_BGSAVE, tmp, p->dbfilename, t0, err, sizeof err) != 0) {
-    p->last_bgsave_ok = 0;
+  if (rv_snapshot_job_start(&j, p->e, p->st, RV_JOB_KIND_SAVE, tmp, p->dbfilename, t0, err, sizeof err) != 0) {
     say(p, '#', "Failed saving the DB (%s): %s", why, err);
     return -1;
   }
@@ -336,17 +352,25 @@ int rv_persist_save(rv_persist *p, const char *why) {
   }
   if (r < 0 || rv_snapshot_job_commit(&j, p->st) != 0) {
     rv_snapshot_job_abort(&j, p->e, p->st);
-    p->last_bgsave_ok = 0;
     say(p, '#', "Failed saving the DB (%s): %s", why, p->st->last_error(p->st->ctx));
+    saved(p, 0, 0);
     return -1;
   }
-  p->last_save_time = now(p) / 1000;
-  p->dirty_at_save = j.dirty_at_start;
-  p->saves++;
-  p->last_bgsave_ok = 1;
   say(p, '*', "DB saved on disk (%s): %s/%s, %llu bytes in %.0f ms", why, p->st->location, p->dbfilename,
       (unsigned long long)j.written, mono(p) - t0);
+  saved(p, 1, j.dirty_at_start);
   return 0;
+}
+
+int rv_persist_save(rv_persist *p, const char *why) {
+  if (rv_i(p->e, rv_job_start, RV_JOB_KIND_SAVE, now(p)) != RV_JOB_START_STARTED) {
+    say(p, '#', "Failed saving the DB (%s): a background save is running", why);
+    return -1;
+  }
+  drain_effects(p);
+  int rc = rv_persist_snapshot_now(p, why);
+  job_done(p, RV_JOB_KIND_SAVE, rc == 0 ? RV_JOB_STATUS_OK : RV_JOB_STATUS_FAILED);
+  return rc;
 }
 
 /* ------------------------------------------------------------------ loading */
@@ -412,8 +436,7 @@ static int load(rv_persist *p, char *err, size_t errlen) {
       /* AOF on but none yet (first start with a snapshot): create it from the dataset */
       say(p, '*', "Creating %s/%s from the loaded dataset", st->location, p->appendfilename);
       p->aof_on = 1;
-      rv_aof_begin_rewrite(&p->aof);
-      start_job(p, RV_JOB_REWRITE, "creating the AOF");
+      start_job(p, RV_JOB_KIND_REWRITE, "creating the AOF", 0);
       run_job_to_end(p);
       if (!p->aof.file) {
         snprintf(err, errlen, "Creating %s/%s failed", st->location, p->appendfilename);
@@ -446,8 +469,7 @@ rv_persist *rv_persist_open(rv_loop *loop, const rv_persist_options *o, char *er
   p->st = o->storage;
   p->aof.st = o->storage;
   p->aof.tail_max = o->rewrite_tail_max ? o->rewrite_tail_max : 8u << 20;
-  p->last_bgsave_ok = p->last_rewrite_ok = 1;
-  p->last_bgsave_secs = p->last_rewrite_secs = -1;
+  p->last_bgsave_ok = 1;
   p->last_save_time = now(p) / 1000;
   read_settings(p);
   snprintf(p->aof.name, sizeof p->aof.name, "%s", p->appendfilename);
@@ -467,7 +489,9 @@ rv_persist *rv_persist_open(rv_loop *loop, const rv_persist_options *o, char *er
   p->dur.requests = d_requests;
   /* effects are on from here: writes replayed by a loading connection emit none */
   rv_loop_set_durability(loop, &p->dur);
+  rv_v(p->e, rv_persistence_enable, 1); /* SAVE / BGSAVE / BGREWRITEAOF are run here */
   if (load(p, err, errlen) != 0) {
+    rv_v(p->e, rv_persistence_enable, 0);
     rv_loop_set_durability(loop, NULL);
     p->st->unlock(p->st->ctx);
     rv_aof_close(&p->aof, mono(p));
@@ -485,21 +509,11 @@ void rv_persist_reload_settings(rv_persist *p) {
   if (p->aof.policy != was) say(p, '*', "appendfsync is now %s", p->aof.policy == RV_FSYNC_ALWAYS ? "always" : p->aof.policy == RV_FSYNC_NO ? "no" : "everysec");
   if (p->appendonly && !was_on) {
     say(p, '*', "Turning the AOF on: writing a snapshot as its start");
-    p->aof_on = 1;
-    if (p->job_running && p->job.kind == RV_JOB_REWRITE) return;
-    if (p->job_running) {
-      p->pending_rewrite = 1;
-      rv_aof_begin_rewrite(&p->aof);
-      return;
-    }
-    start_job(p, RV_JOB_REWRITE, "appendonly yes");
+    p->aof_on = 1; /* the file comes into being when the rewrite completes */
+    if (!(p->job_running && p->job.kind == RV_JOB_KIND_REWRITE)) start_job(p, RV_JOB_KIND_REWRITE, "appendonly yes", 0);
   } else if (!p->appendonly && was_on) {
     say(p, '*', "Turning the AOF off");
-    if (p->job_running && p->job.kind == RV_JOB_REWRITE) {
-      rv_snapshot_job_abort(&p->job, p->e, p->st);
-      p->job_running = 0;
-    }
-    p->pending_rewrite = 0;
+    if (p->job_running && p->job.kind == RV_JOB_KIND_REWRITE) abort_job(p);
     rv_aof_close(&p->aof, mono(p));
     p->aof_on = 0;
   }
@@ -521,7 +535,8 @@ void rv_persist_cron(rv_persist *p) {
           (p->last_bgsave_ok || m - p->last_bgsave_try > 5000)) {
         char why[80];
         snprintf(why, sizeof why, "%.0f changes in %.0f seconds", p->save_points[i][1], p->save_points[i][0]);
-        start_job(p, RV_JOB_BGSAVE, why);
+        p->last_bgsave_try = m;
+        start_job(p, RV_JOB_KIND_BGSAVE, why, 0);
         break;
       }
     }
@@ -534,45 +549,26 @@ void rv_persist_cron(rv_persist *p) {
       if (growth >= p->rewrite_perc) {
         char why[64];
         snprintf(why, sizeof why, "automatic, %.0f%% growth", growth);
-        start_job(p, RV_JOB_REWRITE, why);
+        start_job(p, RV_JOB_KIND_REWRITE, why, 0);
       }
     }
   }
 }
 
 size_t rv_persist_info(rv_persist *p, char *out, size_t cap) {
-  int rw = p->job_running && p->job.kind == RV_JOB_REWRITE;
-  int bg = p->job_running && p->job.kind == RV_JOB_BGSAVE;
-  double m = mono(p);
-  int n = snprintf(out, cap,
-                   "persistence\taof_enabled:%d\n"
-                   "persistence\taof_rewrite_in_progress:%d\n"
-                   "persistence\taof_rewrite_scheduled:%d\n"
-                   "persistence\taof_last_rewrite_time_sec:%d\n"
-                   "persistence\taof_current_rewrite_time_sec:%d\n"
-                   "persistence\taof_last_bgrewrite_status:%s\n"
-                   "persistence\taof_rewrites:%u\n"
-                   "persistence\taof_last_write_status:%s\n"
-                   "persistence\trdb_changes_since_last_save:%.0f\n"
-                   "persistence\trdb_bgsave_in_progress:%d\n"
-                   "persistence\trdb_last_save_time:%.0f\n"
-                   "persistence\trdb_last_bgsave_status:%s\n"
-                   "persistence\trdb_last_bgsave_time_sec:%d\n"
-                   "persistence\trdb_saves:%u\n",
-                   p->appendonly, rw, p->pending_rewrite, p->last_rewrite_secs, rw ? (int)((m - p->job.started_mono) / 1000) : -1,
-                   p->last_rewrite_ok ? "ok" : "err", p->rewrites, p->aof.write_error ? "err" : "ok",
-                   rv_f(p->e, rv_dirty) - p->dirty_at_save, bg, p->last_save_time, p->last_bgsave_ok ? "ok" : "err",
-                   p->last_bgsave_secs, p->saves);
+  /* what only the host knows; the engine adds its job fields after aof_enabled */
+  int n = snprintf(out, cap, "persistence\taof_enabled:%d\npersistence\taof_last_write_status:%s\n", p->appendonly,
+                   p->aof.write_error ? "err" : "ok");
   if (n < 0 || (size_t)n >= cap) return 0;
   if (p->aof_on && p->aof.file) {
     int k = snprintf(out + n, cap - (size_t)n,
                      "persistence\taof_current_size:%llu\n"
                      "persistence\taof_base_size:%llu\n"
-                     "persistence\taof_pending_rewrite:%d\n"
+                     "persistence\taof_pending_rewrite\n" /* placed here; the engine fills in its value */
                      "persistence\taof_rewrite_buffer_length:%llu\n"
                      "persistence\taof_delayed_fsync:%llu\n",
                      (unsigned long long)p->st->file_size(p->st->ctx, p->aof.file), (unsigned long long)p->aof.base_size,
-                     p->pending_rewrite, (unsigned long long)p->aof.tail.len, (unsigned long long)p->aof.delayed_fsyncs);
+                     (unsigned long long)p->aof.tail.len, (unsigned long long)p->aof.delayed_fsyncs);
     if (k > 0 && (size_t)(n + k) < cap) n += k;
   }
   return (size_t)n;
@@ -582,10 +578,8 @@ int rv_persist_close(rv_persist *p, int save) {
   if (p->closed) return 0;
   int rc = 0;
   if (p->job_running) {
-    say(p, '*', "There is a %s running: stopping it", p->job.kind == RV_JOB_REWRITE ? "AOF rewrite" : "background save");
-    rv_snapshot_job_abort(&p->job, p->e, p->st);
-    if (p->job.kind == RV_JOB_REWRITE) rv_aof_abort_rewrite(&p->aof);
-    p->job_running = 0;
+    say(p, '*', "There is a %s running: stopping it", job_name(p->job.kind));
+    abort_job(p);
   }
   if (!rv_engine_failure(p->e)) rv_loop_settle(p->loop);
   p->closed = 1;
@@ -597,6 +591,7 @@ int rv_persist_close(rv_persist *p, int save) {
     say(p, '*', "Saving the final snapshot before exiting.");
     if (rv_persist_save(p, "shutdown") != 0) rc = -1;
   }
+  rv_v(p->e, rv_persistence_enable, 0);
   rv_loop_set_durability(p->loop, NULL);
   p->st->unlock(p->st->ctx);
   free(p);

@@ -20,7 +20,7 @@ static void snap_abort(rv_engine *e) {
   }
 }
 
-int rv_snapshot_job_start(rv_snapshot_job *j, rv_engine *e, const rv_storage *st, rv_job_kind kind, const char *tmp,
+int rv_snapshot_job_start(rv_snapshot_job *j, rv_engine *e, const rv_storage *st, int32_t kind, const char *tmp,
                           const char *final_name, double mono, char *err, size_t errlen) {
   memset(j, 0, sizeof *j);
   j->kind = kind;

@@ -73,10 +73,11 @@ int rv_replay_file(rv_engine *e, const rv_storage *st, const char *name, double 
 
 /* ------------------------------------------------------------------ snapshot jobs */
 
-typedef enum { RV_JOB_BGSAVE = 1, RV_JOB_REWRITE = 2 } rv_job_kind;
-
+/* Jobs are the engine's (docs/ABI.md, "Host loop for persistence"): kinds are enum rv_job_kind of
+ * rivulet_abi.h (RV_JOB_KIND_SAVE, _BGSAVE, _REWRITE); the host writes the files and ends each job
+ * with rv_job_done. */
 typedef struct rv_snapshot_job {
-  rv_job_kind kind;
+  int32_t kind;
   char tmp_name[64];
   char final_name[64];
   rv_file *file;
@@ -87,7 +88,7 @@ typedef struct rv_snapshot_job {
 } rv_snapshot_job;
 
 /* Takes the snapshot (cursor) and creates the temp file: 0, or -1 with the reason in err. */
-int rv_snapshot_job_start(rv_snapshot_job *j, rv_engine *e, const rv_storage *st, rv_job_kind kind, const char *tmp,
+int rv_snapshot_job_start(rv_snapshot_job *j, rv_engine *e, const rv_storage *st, int32_t kind, const char *tmp,
                           const char *final_name, double mono, char *err, size_t errlen);
 /* Copies up to `budget` bytes to the temp file: 1 = everything written, 0 = more to do, -1 = failed. */
 int rv_snapshot_job_step(rv_snapshot_job *j, rv_engine *e, const rv_storage *st, size_t budget);
@@ -128,7 +129,7 @@ int rv_persist_busy(const rv_persist *p);
 void rv_persist_reload_settings(rv_persist *p);
 /* Appends the INFO persistence lines (`persistence\tfield:value\n`) to out; returns bytes added. */
 size_t rv_persist_info(rv_persist *p, char *out, size_t cap);
-/* SAVE (and SHUTDOWN SAVE): 0 once the snapshot is durable in place. */
+/* SAVE (and SHUTDOWN SAVE): 0 once the snapshot is durable in place; ends the engine's SAVE job. */
 int rv_persist_save(rv_persist *p, const char *why);
 /* The final flush: stop jobs, fsync the AOF, save when asked (1 always, 0 never, -1 when save
  * points are configured), release the storage. 0 = ok. */
