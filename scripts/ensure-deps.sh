@@ -2,7 +2,9 @@
 # Ensure the machine has what the test suites need, installing only what is missing:
 #   - Debian packages: redis-server + redis-tools (Redis 7.0.15, the reference server), wabt
 #     (wasm-objdump / wasm-validate) and gcc (the generated C header of the ABI is compiled; on amd64
-#     gcc-multilib too, to compile it for 32-bit like the device);
+#     gcc-N-multilib too, to compile it for 32-bit like the device); for the device host's builds
+#     gcc-arm-linux-gnueabihf + qemu-user (armhf, run under qemu-arm), valgrind (callgrind) and
+#     gcc-xtensa-lx106 + picolibc (a compile-only Xtensa check of the portable core);
 #   - Python 3 with pywasm3 0.5.0 (wasm3 v0.5.0), for test/wasm3/. If the `python3` on PATH already
 #     imports wasm3 it is used as is; otherwise pywasm3 goes into a project venv at .venv-wasm3/
 #     (never into the system or user site, so PEP 668 "externally managed" never bites). pywasm3 is
@@ -93,9 +95,17 @@ apt_install() {
 # ---------------------------------------------------------------- 1. Debian packages
 PKGS=(redis-server redis-tools wabt python3-redis gcc libc6-dev)
 if have_apt; then
-  if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then PKGS+=(gcc-multilib); fi
+  # the device host (hosts/esp32s3-wasm3): an armhf build run under qemu-arm, instruction counts
+  PKGS+=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user valgrind gcc-xtensa-lx106 picolibc-xtensa-lx106-elf)
   mapfile -t MISSING < <(missing_pkgs "${PKGS[@]}")
   if [ "${#MISSING[@]}" -gt 0 ]; then apt_install "${MISSING[@]}"; fi
+  # -m32 on amd64: the versioned gcc-N-multilib (the gcc-multilib metapackage conflicts with the
+  # cross compilers above, so installing one would remove the other on every run)
+  if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
+    ML="gcc-$(gcc -dumpversion | cut -d. -f1)-multilib"
+    mapfile -t MISSING < <(missing_pkgs "$ML")
+    if [ "${#MISSING[@]}" -gt 0 ]; then apt_install "${MISSING[@]}"; fi
+  fi
   # with recommends: the fonts etc. that headless pages and screenshots need
   mapfile -t MISSING < <(missing_pkgs chromium)
   if [ "${#MISSING[@]}" -gt 0 ]; then apt_install --with-recommends "${MISSING[@]}"; fi
