@@ -8,16 +8,14 @@
 
 /* The engine's snapshot: begin, read the next part into scratch (0 = done), give up. */
 static int snap_begin(rv_engine *e) {
-  rv_f(e, rv_snapshot);
-  return rv_engine_failure(e) ? -1 : 0;
+  int32_t r = rv_i(e, rv_snapshot_begin);
+  return rv_engine_failure(e) || r != 0 ? -1 : 0;
 }
 static int32_t snap_read(rv_engine *e, int32_t max) {
-  (void)max;
-  return rv_i(e, rv_snapshot_read);
+  return rv_i(e, rv_snapshot_read, max);
 }
 static void snap_abort(rv_engine *e) {
-  while (rv_i(e, rv_snapshot_read) > 0) {
-  }
+  rv_v(e, rv_snapshot_abort);
 }
 
 int rv_snapshot_job_start(rv_snapshot_job *j, rv_engine *e, const rv_storage *st, int32_t kind, const char *tmp,
