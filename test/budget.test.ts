@@ -4,7 +4,8 @@
 // a 4,096-row rv_xadd_batch and a blocked XREAD woken by a write. The module is loaded with its memory
 // capped at 16 pages, so growing past the budget would trap; linear memory never shrinks, so its size
 // at the end is its peak. The data is compared before and after (paged dumps). The same runs under
-// wasm3 in test/wasm3/run_corpus.py (check_budget).
+// wasm3 in test/wasm3/run_corpus.py (check_budget). RIVULET_TEST_WASM=../build/rivulet.debug.wasm runs
+// it on the debug build (function names in a trap's stack).
 import { describe, it, expect } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { RawEngine } from '../bindings/raw.ts';

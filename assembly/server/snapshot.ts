@@ -375,8 +375,8 @@ function writeGroupStart(j: Job): void {
 /**
  * The group's pending entries as they were, in ID order after the pass position, whose owner then was
  * `owner` (null: released to the group). From the live PEL (records that existed then) and the records
- * removed since. With `own` (no record of the snapshot moved or was removed) the consumer's own PEL
- * holds exactly its records.
+ * removed since. When no record of the snapshot changed owner or was removed (Group.movedEpoch), the
+ * consumer's own PEL holds exactly its records and is walked instead of the group's.
  */
 class PelPass {
   private i: i32;
