@@ -78,7 +78,7 @@ async function compile(): Promise<WebAssembly.Module> {
     },
   );
   if (error || !binary) throw new Error(`glob probe build failed: ${error?.message}\n${log}`);
-  return WebAssembly.compile(binary);
+  return WebAssembly.compile(binary as Uint8Array<ArrayBuffer>);
 }
 
 export async function globProbe(): Promise<GlobProbe> {
