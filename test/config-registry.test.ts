@@ -109,11 +109,11 @@ describe('CONFIG SET / GET against redis-server', () => {
     ['tcp-backlog', ['5', 'abc']],
     ['databases', ['4', '16']],
     ['appendfilename', ['x.aof', 'a/b']],
-    ['pidfile', ['/tmp/x.pid']],
+    ['pidfile', ['x.pid']],
     ['logfile', ['x.log']],
     ['daemonize', ['yes']],
     ['supervised', ['no']],
-    ['dir', ['/tmp']],
+    ['dir', ['data']],
     ['dbfilename', ['foo.rdb', 'a/b']],
   ];
 

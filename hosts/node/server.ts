@@ -137,7 +137,7 @@ export class RivuletServer {
     for (const spec of this.opts.bind) {
       const optional = spec.startsWith('-');
       let addr = optional ? spec.slice(1) : spec;
-      let ipv6Only = addr.includes(':');
+      const ipv6Only = addr.includes(':');
       if (addr === '*') addr = '0.0.0.0';
       else if (addr === '::*') addr = '::';
       const srv = createServer({ noDelay: true }, (sock) => this.#guard(() => this.#onConnection(sock)));
@@ -165,7 +165,6 @@ export class RivuletServer {
         this.log.notice(`Listening on ${formatAddr(a.address, a.port)} (TCP)`);
       }
       this.#listeners.push(srv);
-      void ipv6Only;
     }
     if (!this.#listeners.length) throw new Error('Failed listening on any bind address');
   }
